@@ -1,0 +1,150 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, reverse_lazy
+
+from dashboard import views
+from dashboard.forms import SignInForm
+from dashboard.permissions import public
+
+app_name = "dashboard"
+
+auth_patterns = [
+    path(
+        "login/",
+        public(
+            auth_views.LoginView.as_view(
+                template_name="registration/login.html",
+                authentication_form=SignInForm,
+                redirect_authenticated_user=True,
+            )
+        ),
+        name="login",
+    ),
+    path("logout/", public(auth_views.LogoutView.as_view()), name="logout"),
+    path(
+        "password-reset/",
+        public(
+            auth_views.PasswordResetView.as_view(
+                success_url=reverse_lazy("dashboard:password_reset_done"),
+                email_template_name="registration/password_reset_email.txt",
+                subject_template_name="registration/password_reset_subject.txt",
+            )
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password-reset/sent/",
+        public(auth_views.PasswordResetDoneView.as_view()),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        public(
+            auth_views.PasswordResetConfirmView.as_view(
+                success_url=reverse_lazy("dashboard:password_reset_complete")
+            )
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        public(auth_views.PasswordResetCompleteView.as_view()),
+        name="password_reset_complete",
+    ),
+]
+
+# Pages whose features arrive with later work; each says so instead of showing figures.
+PLACEHOLDERS = [
+    (
+        "balances/",
+        "balances",
+        "Balances",
+        "balances.view",
+        "Available and pending funds per currency, payouts and top-ups.",
+        "the operator pages",
+    ),
+    (
+        "payments/",
+        "payments",
+        "Transactions",
+        "payments.view",
+        "Every payment with its status, fee, customer and method.",
+        "the operator pages",
+    ),
+    (
+        "customers/",
+        "customers",
+        "Customers",
+        "customers.view",
+        "Customers with their saved payment methods (tokens only).",
+        "the operator pages",
+    ),
+    (
+        "products/",
+        "products",
+        "Product catalog",
+        "catalog.view",
+        "Products and their one-time and recurring prices.",
+        "the operator pages",
+    ),
+    (
+        "connect/",
+        "connect",
+        "Connect",
+        "connect.view",
+        "Connected accounts, their onboarding state and money movement.",
+        "Connect",
+    ),
+    (
+        "billing/",
+        "billing",
+        "Billing",
+        "billing.view",
+        "Subscriptions, invoices and coupons.",
+        "Billing",
+    ),
+    (
+        "reports/",
+        "reports",
+        "Reporting",
+        "reports.view",
+        "Financial reports and exports.",
+        "Reporting",
+    ),
+    (
+        "workbench/",
+        "workbench",
+        "Workbench",
+        "developers.view",
+        "Request logs, events and webhooks.",
+        "the Workbench",
+    ),
+    (
+        "settings/",
+        "settings",
+        "Settings",
+        "settings.view",
+        "Account details, branding, team and security history.",
+        "the settings pages",
+    ),
+]
+
+account_patterns = [
+    path("", views.home, name="home"),
+    path("mode/", views.mode_toggle, name="mode_toggle"),
+    path("shortcuts/pin/", views.pin_toggle, name="pin_toggle"),
+    *[
+        path(
+            route,
+            views.placeholder(title=title, action=action, lead=lead, arrives_with=arrives),
+            name=name,
+        )
+        for route, name, title, action, lead, arrives in PLACEHOLDERS
+    ],
+]
+
+urlpatterns = [
+    path("", views.entry, name="entry"),
+    path("accounts/new/", views.account_create, name="account_create"),
+    *auth_patterns,
+    path("a/<slug:account_slug>/", include(account_patterns)),
+]
