@@ -2,4 +2,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("dashboard.urls")),
+    path("", include("workbench.urls")),
+    path("", include("payments.urls")),
+    path("", include("billing.urls")),
 ]
