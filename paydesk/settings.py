@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -208,6 +209,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+# Without collectstatic there is no STATIC_ROOT yet; whitenoise then serves from the finders.
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 
 # --- API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -32,7 +32,6 @@ class Command(BaseCommand):
         if not Account.objects.exists():
             self.stdout.write("Seeding the demo data (first run)…")
             call_command("seed_demo")
-        logins = call_command("demo_logins")
 
         environment = {
             **os.environ,
@@ -74,11 +73,11 @@ class Command(BaseCommand):
                 env=environment,
             ),
         ]
-        self.stdout.write(
-            self.style.SUCCESS(f"\nPaydesk is running at http://{host}:{port}/\n")
-            + (logins or "")
-            + "\nPress Ctrl-C to stop.\n"
-        )
+        self.stdout.write(self.style.SUCCESS(f"\nPaydesk is running at http://{host}:{port}/\n"))
+        # Printed after the servers' start-up lines so the logins stay visible.
+        time.sleep(2)
+        call_command("demo_logins")
+        self.stdout.write("Press Ctrl-C to stop.")
 
         stopping = False
 
