@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class PaymentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "payments"
+
+    def ready(self) -> None:
+        # Registers the webhook event handlers with workbench.dispatch.
+        from payments import handlers  # noqa: F401
