@@ -7,9 +7,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope
 
@@ -194,6 +198,13 @@ def _owners(account: Account):
     return Membership.objects.filter(account=account, role=Role.OWNER)
 
 
+def _require_owner_for_owner_role(*, account: Account, actor: User) -> None:
+    """Only an Owner may grant the Owner role or take it away (demote or remove an Owner)."""
+    is_owner = Membership.objects.filter(account=account, user=actor, role=Role.OWNER).exists()
+    if not is_owner:
+        raise TeamError("Only an Owner can grant or remove the Owner role.")
+
+
 @transaction.atomic
 def invitation_create(
     *,
@@ -207,6 +218,8 @@ def invitation_create(
     email = User.objects.normalize_email(email).lower()
     if role not in Role.values:
         raise TeamError("Choose a role.")
+    if role == Role.OWNER:
+        _require_owner_for_owner_role(account=account, actor=invited_by)
     if Membership.objects.filter(account=account, user__email__iexact=email).exists():
         raise TeamError(f"{email} is already a member of this account.")
     # A new invitation to the same address replaces any pending one.
@@ -232,6 +245,48 @@ def invitation_create(
         context=context,
     )
     return invitation, token
+
+
+def invitation_link(*, invitation: Invitation, token: str) -> str:
+    path = reverse(
+        "dashboard:invitation_accept",
+        kwargs={"invitation_account": invitation.account.slug, "token": token},
+    )
+    return settings.PAYDESK_BASE_URL.rstrip("/") + path
+
+
+def invitation_email_send(*, invitation: Invitation, token: str) -> None:
+    """Mails the accept link. The raw token appears here and nowhere else."""
+    context = {
+        "invitation": invitation,
+        "account": invitation.account,
+        "inviter": invitation.invited_by,
+        "role": Role(invitation.role).label,
+        "link": invitation_link(invitation=invitation, token=token),
+    }
+    send_mail(
+        subject=render_to_string("emails/invitation_subject.txt", context).strip(),
+        message=render_to_string("emails/invitation.txt", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+def member_invite(
+    *,
+    account: Account,
+    invited_by: User,
+    email: str,
+    role: str,
+    context: RequestContext | None = None,
+) -> Invitation:
+    """Invites `email` with `role` and mails the link once the invitation is committed."""
+    with transaction.atomic():
+        invitation, token = invitation_create(
+            account=account, invited_by=invited_by, email=email, role=role, context=context
+        )
+        transaction.on_commit(lambda: invitation_email_send(invitation=invitation, token=token))
+    return invitation
 
 
 def invitation_for_token(*, account_slug: str, token: str) -> Invitation | None:
@@ -283,9 +338,34 @@ def invitation_accept(
     return membership
 
 
+def invitation_accept_as_new_user(
+    *,
+    account_slug: str,
+    token: str,
+    name: str,
+    password: str,
+    context: RequestContext | None = None,
+) -> Membership:
+    """Signs up the invited address and accepts, all or nothing."""
+    invitation = invitation_for_token(account_slug=account_slug, token=token)
+    if invitation is None:
+        raise TeamError("This invitation is no longer valid. Ask for a new one.")
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(invitation.email, password, name=name)
+            return invitation_accept(
+                account_slug=account_slug, token=token, user=user, context=context
+            )
+    except IntegrityError:
+        # Someone signed up with this address in between: they must sign in instead.
+        raise TeamError("An account with this email exists already. Sign in to accept.")
+
+
 def invitation_revoke(
     *, account: Account, actor: User, invitation: Invitation, context: RequestContext | None = None
 ) -> None:
+    if not invitation.is_pending:
+        raise TeamError("This invitation was already used, revoked or has expired.")
     with transaction.atomic():
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
@@ -313,6 +393,8 @@ def member_role_change(
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.role == role:
         return membership
+    if Role.OWNER in (membership.role, role):
+        _require_owner_for_owner_role(account=account, actor=actor)
     if membership.role == Role.OWNER and _owners(account).select_for_update().count() <= 1:
         raise TeamError("An account needs at least one Owner. Make someone else Owner first.")
     previous = membership.role
@@ -335,6 +417,8 @@ def member_remove(
     *, account: Account, actor: User, membership: Membership, context: RequestContext | None = None
 ) -> None:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.role == Role.OWNER:
+        _require_owner_for_owner_role(account=account, actor=actor)
     if membership.role == Role.OWNER and _owners(account).select_for_update().count() <= 1:
         raise TeamError("The last Owner cannot be removed.")
     user = membership.user

@@ -118,20 +118,25 @@ PLACEHOLDERS = [
         "Request logs, events and webhooks.",
         "the Workbench",
     ),
-    (
-        "settings/",
-        "settings",
-        "Settings",
-        "settings.view",
-        "Account details, branding, team and security history.",
-        "the settings pages",
-    ),
 ]
 
 account_patterns = [
     path("", views.home, name="home"),
     path("mode/", views.mode_toggle, name="mode_toggle"),
     path("shortcuts/pin/", views.pin_toggle, name="pin_toggle"),
+    path("settings/", views.settings_index, name="settings"),
+    path("settings/account/", views.account_details, name="account_details"),
+    path("settings/account/edit/", views.account_details_edit, name="account_details_edit"),
+    path("settings/team/", views.team, name="team"),
+    path("settings/team/invite/", views.team_invite, name="team_invite"),
+    path("settings/team/role/", views.team_role_change, name="team_role_change"),
+    path("settings/team/remove/", views.team_member_remove, name="team_member_remove"),
+    path(
+        "settings/team/invitations/<str:invitation_id>/revoke/",
+        views.team_invitation_revoke,
+        name="team_invitation_revoke",
+    ),
+    path("settings/security/", views.security_history, name="security_history"),
     *[
         path(
             route,
@@ -146,5 +151,11 @@ urlpatterns = [
     path("", views.entry, name="entry"),
     path("accounts/new/", views.account_create, name="account_create"),
     *auth_patterns,
+    # Not under /a/<account_slug>/: the visitor is not a member yet.
+    path(
+        "invitations/<slug:invitation_account>/<str:token>/",
+        views.invitation_accept,
+        name="invitation_accept",
+    ),
     path("a/<slug:account_slug>/", include(account_patterns)),
 ]

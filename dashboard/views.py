@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth import login
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from dashboard import forms, selectors, services
+from dashboard.models import Membership
 from dashboard.permissions import authenticated, public, requires
+from dashboard.roles import role_can
 
 
 @public
@@ -101,3 +106,260 @@ def placeholder(*, title: str, action: str, lead: str, arrives_with: str):
 
     view.__name__ = f"placeholder_{title.lower().replace(' ', '_')}"
     return view
+
+
+# --- Settings ---------------------------------------------------------------------------
+
+
+def _request_context(request: HttpRequest) -> services.RequestContext:
+    return services.RequestContext.from_request(request)
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+@requires("settings.view", title="Settings")
+def settings_index(request: HttpRequest, account_slug: str) -> HttpResponse:
+    return render(request, "dashboard/settings.html")
+
+
+@requires("settings.view", title="Account details")
+def account_details(request: HttpRequest, account_slug: str) -> HttpResponse:
+    form = None
+    if role_can(request.membership.role, "settings.manage"):
+        form = forms.AccountDetailsForm.for_account(request.account)
+    return render(request, "dashboard/account_details.html", {"form": form})
+
+
+@require_POST
+@requires("settings.manage")
+def account_details_edit(request: HttpRequest, account_slug: str) -> HttpResponse:
+    form = forms.AccountDetailsForm.for_account(request.account, request.POST)
+    if form.is_valid():
+        try:
+            services.account_update(
+                account=request.account,
+                actor=request.user,
+                changes=form.cleaned_data,
+                context=_request_context(request),
+            )
+        except ValidationError as error:
+            request.account.refresh_from_db()
+            form.add_error(None, error)
+    if form.is_valid() and not request.htmx:
+        messages.success(request, "Account details saved.")
+        return redirect("dashboard:account_details", account_slug=account_slug)
+    if form.is_valid():
+        form = forms.AccountDetailsForm.for_account(request.account)
+        context = {"form": form, "notice": "Account details saved."}
+    else:
+        context = {"form": form}
+    template = "dashboard/account_details.html"
+    return render(request, f"{template}#details" if request.htmx else template, context)
+
+
+# --- Team -------------------------------------------------------------------------------
+
+
+def _team_context(request: HttpRequest, **extra) -> dict:
+    roles = selectors.assignable_roles(membership=request.membership)
+    return {
+        "members": selectors.member_list(account=request.account),
+        "invitations": selectors.invitation_pending_list(account=request.account),
+        "roles": roles,
+        "invite_form": forms.InviteForm(roles=roles),
+        **extra,
+    }
+
+
+def _team_done(
+    request: HttpRequest, *, partial: str, notice: str = "", error: str = ""
+) -> HttpResponse:
+    """Plain POST: a message and a redirect. htmx: the updated part of the page."""
+    if request.htmx:
+        context = _team_context(request, notice=notice, error=error)
+        return render(request, f"dashboard/team.html#{partial}", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, notice)
+    return redirect("dashboard:team", account_slug=request.account.slug)
+
+
+def _member_from(request: HttpRequest, form: forms.MemberForm) -> Membership:
+    email = form.data.get("member", "")
+    membership = selectors.member_for_email(account=request.account, email=email)
+    if membership is None:
+        raise Http404("No such member.")
+    return membership
+
+
+@requires("team.view", title="Team")
+def team(request: HttpRequest, account_slug: str) -> HttpResponse:
+    return render(request, "dashboard/team.html", _team_context(request))
+
+
+@require_POST
+@requires("team.manage")
+def team_invite(request: HttpRequest, account_slug: str) -> HttpResponse:
+    roles = selectors.assignable_roles(membership=request.membership)
+    form = forms.InviteForm(request.POST, roles=roles)
+    if form.is_valid():
+        try:
+            invitation = services.member_invite(
+                account=request.account,
+                invited_by=request.user,
+                context=_request_context(request),
+                **form.cleaned_data,
+            )
+        except services.TeamError as error:
+            form.add_error(None, error)
+        else:
+            return _team_done(
+                request, partial="invitations", notice=f"Invitation sent to {invitation.email}."
+            )
+    context = _team_context(request, invite_form=form)
+    template = "dashboard/team.html"
+    return render(request, f"{template}#invitations" if request.htmx else template, context)
+
+
+@require_POST
+@requires("team.manage")
+def team_role_change(request: HttpRequest, account_slug: str) -> HttpResponse:
+    form = forms.RoleChangeForm(request.POST)
+    membership = _member_from(request, form)
+    if not form.is_valid():
+        return _team_done(request, partial="members", error="Choose a role.")
+    try:
+        membership = services.member_role_change(
+            account=request.account,
+            actor=request.user,
+            membership=membership,
+            role=form.cleaned_data["role"],
+            context=_request_context(request),
+        )
+    except services.TeamError as error:
+        return _team_done(request, partial="members", error=_error_text(error))
+    notice = f"{membership.user.email} is now {membership.get_role_display()}."
+    if membership.user_id == request.user.pk:
+        # The actor's own permissions changed: reload the whole page, not a fragment.
+        messages.success(request, notice)
+        return _redirect(request, reverse("dashboard:team", args=[account_slug]))
+    return _team_done(request, partial="members", notice=notice)
+
+
+@requires("team.manage")
+def team_member_remove(request: HttpRequest, account_slug: str) -> HttpResponse:
+    form = forms.MemberForm(request.POST if request.method == "POST" else request.GET)
+    membership = _member_from(request, form)
+    if request.method != "POST":
+        return render(request, "dashboard/team_remove.html", {"member": membership})
+    try:
+        services.member_remove(
+            account=request.account,
+            actor=request.user,
+            membership=membership,
+            context=_request_context(request),
+        )
+    except services.TeamError as error:
+        return _team_done(request, partial="members", error=_error_text(error))
+    notice = f"{membership.user.email} was removed from {request.account.brand_name}."
+    if membership.user_id == request.user.pk:
+        messages.success(request, "You left " + request.account.brand_name + ".")
+        return _redirect(request, reverse("dashboard:entry"))
+    return _team_done(request, partial="members", notice=notice)
+
+
+@require_POST
+@requires("team.manage")
+def team_invitation_revoke(
+    request: HttpRequest, account_slug: str, invitation_id: str
+) -> HttpResponse:
+    invitation = selectors.invitation_pending_get(account=request.account, public_id=invitation_id)
+    if invitation is None:
+        raise Http404("No such invitation.")
+    services.invitation_revoke(
+        account=request.account,
+        actor=request.user,
+        invitation=invitation,
+        context=_request_context(request),
+    )
+    notice = f"The invitation to {invitation.email} was revoked."
+    return _team_done(request, partial="invitations", notice=notice)
+
+
+def _redirect(request: HttpRequest, url: str) -> HttpResponse:
+    """A full-page redirect, for htmx requests too."""
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+# --- Invitations ------------------------------------------------------------------------
+
+
+@public
+def invitation_accept(request: HttpRequest, invitation_account: str, token: str) -> HttpResponse:
+    invitation = services.invitation_for_token(account_slug=invitation_account, token=token)
+    if invitation is None:
+        return render(request, "dashboard/invitation_invalid.html", status=404)
+    state = selectors.invitation_state(invitation=invitation, user=request.user)
+    posted = request.POST if request.method == "POST" else None
+    form = forms.SignUpForm(posted, email=invitation.email)
+    error = ""
+    if posted is not None:
+        try:
+            membership = _invitation_accept_posted(
+                request, state=state, form=form, account_slug=invitation_account, token=token
+            )
+        except services.TeamError as failure:
+            error = _error_text(failure)
+        else:
+            if membership is not None:
+                account = invitation.account
+                messages.success(request, f"Welcome to {account.brand_name}.")
+                return redirect("dashboard:home", account_slug=account.slug)
+    context = {"invitation": invitation, "state": state, "form": form, "error": error}
+    status = 403 if state == selectors.INVITATION_WRONG_USER else 200
+    return render(request, "dashboard/invitation_accept.html", context, status=status)
+
+
+def _invitation_accept_posted(
+    request: HttpRequest, *, state: str, form: forms.SignUpForm, account_slug: str, token: str
+) -> Membership | None:
+    """Accepts for the signed-in invitee, or signs the invitee up and accepts."""
+    if state == selectors.INVITATION_SIGNED_IN:
+        return services.invitation_accept(
+            account_slug=account_slug,
+            token=token,
+            user=request.user,
+            context=_request_context(request),
+        )
+    if state == selectors.INVITATION_SIGN_UP and form.is_valid():
+        membership = services.invitation_accept_as_new_user(
+            account_slug=account_slug,
+            token=token,
+            name=form.cleaned_data["name"],
+            password=form.cleaned_data["password1"],
+            context=_request_context(request),
+        )
+        login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+        return membership
+    return None
+
+
+# --- Security history -------------------------------------------------------------------
+
+
+@requires("security.view", title="Security history")
+def security_history(request: HttpRequest, account_slug: str) -> HttpResponse:
+    form = forms.SecurityFilterForm(
+        request.GET,
+        actors=selectors.audit_actor_choices(account=request.account),
+        actions=selectors.audit_action_choices(account=request.account),
+    )
+    page = selectors.audit_log_page(
+        account=request.account, cursor=request.GET.get("before", ""), **form.filters()
+    )
+    template = "dashboard/security.html"
+    context = {"form": form, "page": page, "paged": bool(request.GET.get("before"))}
+    return render(request, f"{template}#audit-table" if request.htmx else template, context)
