@@ -1,0 +1,639 @@
+"""Writes for the workbench: the Stripe connection, webhook ingestion, event processing.
+
+Ingestion and processing are split: the webhook view only verifies and stores (one
+transaction), and a Celery "drain" task processes stored events in batches. Publishing a
+Celery message per event would cost more CPU than the work itself, so a commit publishes a
+drain only when none is already scheduled (a Redis SET NX key), and the drain loops over
+batches until nothing is pending.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import traceback
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+import redis
+import stripe
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from dashboard.models import Account, User
+from dashboard.services import RequestContext, audit_record
+from workbench import selectors
+from workbench.client import build_client, stripe_client
+from workbench.dispatch import handlers_for
+from workbench.models import (
+    Event,
+    StripeConnection,
+    UnroutedDelivery,
+    WebhookDelivery,
+    WebhookEndpoint,
+    secret_hint,
+)
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_TOLERANCE_SECONDS = 300
+KEPT_HEADERS = ("Stripe-Signature", "Content-Type", "Content-Length", "User-Agent")
+DRAIN_KEY = "paydesk:drain-scheduled"
+# Long enough to absorb a burst of commits, short enough that a lost drain message delays
+# processing by seconds only (the next commit after expiry publishes again).
+DRAIN_KEY_TTL_SECONDS = 10
+KEY_PREFIXES = {"sk_test_": False, "rk_test_": False, "sk_live_": True, "rk_live_": True}
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+# --- Connecting an account to Stripe ------------------------------------------------------
+
+
+class StripeConnectError(Exception):
+    """A connection attempt failed; the message is shown to the user as is."""
+
+
+def _key_livemode(secret_key: str) -> bool:
+    for prefix, livemode in KEY_PREFIXES.items():
+        if secret_key.startswith(prefix):
+            return livemode
+    raise StripeConnectError(
+        "That is not a secret key: it starts with sk_test_, sk_live_, rk_test_ or rk_live_."
+    )
+
+
+def _retrieve_account(client: stripe.StripeClient) -> stripe.Account:
+    try:
+        return client.v1.accounts.retrieve_current()
+    except stripe.AuthenticationError:
+        raise StripeConnectError(
+            "Stripe rejected this key: it is wrong, revoked or expired. Copy it again from "
+            "Developers → API keys in the Stripe Dashboard."
+        )
+    except stripe.PermissionError:
+        raise StripeConnectError(
+            "This restricted key cannot read the account. Give it read access to Account."
+        )
+    except stripe.StripeError as error:
+        raise StripeConnectError(
+            f"Stripe could not check the key: {error.user_message or 'no response'}."
+        )
+
+
+def connect_stripe(
+    *,
+    account: Account,
+    actor: User | None,
+    secret_key: str,
+    context: RequestContext | None = None,
+) -> StripeConnection:
+    """Saves a Stripe secret key for its mode, after Stripe confirmed it works."""
+    secret_key = secret_key.strip()
+    livemode = _key_livemode(secret_key)
+    client = build_client(account=account, livemode=livemode, api_key=secret_key, sandbox=False)
+    stripe_account = _retrieve_account(client)
+    with transaction.atomic():
+        connection = StripeConnection.objects.select_for_update().filter(account=account).first()
+        if connection is not None and connection.mode == StripeConnection.Mode.STRIPE:
+            if connection.stripe_account_id and connection.stripe_account_id != stripe_account.id:
+                raise StripeConnectError(
+                    f"This key belongs to {stripe_account.id}, but this account is connected "
+                    f"to {connection.stripe_account_id}. Disconnect first to switch."
+                )
+        else:
+            if connection is not None:
+                _retire(account=account, connection=connection)
+            connection = StripeConnection(account=account, mode=StripeConnection.Mode.STRIPE)
+        hint = secret_hint(secret_key)
+        if livemode:
+            connection.live_secret_key, connection.live_key_hint = secret_key, hint
+        else:
+            connection.test_secret_key, connection.test_key_hint = secret_key, hint
+        connection.stripe_account_id = stripe_account.id
+        connection.connected_at = timezone.now()
+        connection.connected_by = actor
+        connection.save()
+        if not webhook_endpoints_exist(account=account, livemode=livemode):
+            WebhookEndpoint.objects.create(account=account, livemode=livemode)
+        audit_record(
+            account=account,
+            actor=actor,
+            action="stripe.connected",
+            target=connection,
+            target_id=stripe_account.id,
+            metadata={"mode": "stripe", "livemode": livemode, "key": hint},
+            context=context,
+        )
+    return connection
+
+
+def webhook_endpoints_exist(*, account: Account, livemode: bool) -> bool:
+    return WebhookEndpoint.objects.filter(account=account, livemode=livemode, enabled=True).exists()
+
+
+def _retire(*, account: Account, connection: StripeConnection) -> None:
+    """Forgets a connection; its endpoints stop accepting deliveries but keep their history."""
+    WebhookEndpoint.objects.filter(account=account, enabled=True).update(enabled=False)
+    connection.delete()
+
+
+def connect_sandbox(
+    *, account: Account, actor: User | None, context: RequestContext | None = None
+) -> StripeConnection:
+    """Connects the account to the built-in sandbox (idempotent: a second call is a no-op).
+
+    The sandbox provisions an emulated Stripe account per key token; the webhook endpoints
+    are created in the sandbox through the SDK, exactly as they would be at Stripe.
+    """
+    existing = StripeConnection.objects.filter(account=account).first()
+    if existing is not None and existing.is_sandbox:
+        return existing
+    token = secrets.token_hex(16)
+    keys = {False: f"sk_test_sbx_{token}", True: f"sk_live_sbx_{token}"}
+    clients = {
+        livemode: build_client(account=account, livemode=livemode, api_key=key, sandbox=True)
+        for livemode, key in keys.items()
+    }
+    stripe_account = _retrieve_account(clients[False])
+    with transaction.atomic():
+        connection = StripeConnection.objects.select_for_update().filter(account=account).first()
+        if connection is not None:
+            _retire(account=account, connection=connection)
+        connection = StripeConnection.objects.create(
+            account=account,
+            mode=StripeConnection.Mode.SANDBOX,
+            test_secret_key=keys[False],
+            test_key_hint=secret_hint(keys[False]),
+            live_secret_key=keys[True],
+            live_key_hint=secret_hint(keys[True]),
+            stripe_account_id=stripe_account.id,
+            connected_by=actor,
+        )
+        for livemode, client in clients.items():
+            endpoint = WebhookEndpoint.objects.create(account=account, livemode=livemode)
+            _register_endpoint(client=client, endpoint=endpoint)
+        audit_record(
+            account=account,
+            actor=actor,
+            action="stripe.connected",
+            target=connection,
+            target_id=stripe_account.id,
+            metadata={"mode": "sandbox"},
+            context=context,
+        )
+    return connection
+
+
+def stripe_disconnect(
+    *, account: Account, actor: User | None, context: RequestContext | None = None
+) -> None:
+    with transaction.atomic():
+        connection = StripeConnection.objects.select_for_update().filter(account=account).first()
+        if connection is None:
+            return
+        stripe_account_id = connection.stripe_account_id
+        _retire(account=account, connection=connection)
+        audit_record(
+            account=account,
+            actor=actor,
+            action="stripe.disconnected",
+            target_type="StripeConnection",
+            target_id=stripe_account_id,
+            target_repr=stripe_account_id,
+            context=context,
+        )
+
+
+def _set_secret(*, endpoint: WebhookEndpoint, secret: str) -> None:
+    """Makes `secret` current; the old one stays valid for the overlap Stripe allows."""
+    if endpoint.secret and endpoint.secret != secret:
+        overlap = _setting("PAYDESK_WEBHOOK_SECRET_OVERLAP", timedelta(hours=24))
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = timezone.now() + overlap
+    endpoint.secret = secret
+    endpoint.secret_hint = secret_hint(secret)
+
+
+def _register_endpoint(*, client: stripe.StripeClient, endpoint: WebhookEndpoint) -> None:
+    created = client.v1.webhook_endpoints.create(
+        params={
+            "url": selectors.webhook_url(endpoint=endpoint),
+            "enabled_events": ["*"],
+            "api_version": stripe.api_version,
+        }
+    )
+    endpoint.stripe_endpoint_id = created.id
+    _set_secret(endpoint=endpoint, secret=created.secret)
+    endpoint.save()
+
+
+def webhook_secret_save(
+    *,
+    account: Account,
+    actor: User | None,
+    endpoint: WebhookEndpoint,
+    secret: str,
+    context: RequestContext | None = None,
+) -> WebhookEndpoint:
+    """Saves the signing secret copied from Stripe (rolling the previous one)."""
+    secret = secret.strip()
+    if not secret.startswith("whsec_") or len(secret) < 12:
+        raise StripeConnectError("A signing secret starts with whsec_. Copy it from Stripe.")
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk, account=account)
+        _set_secret(endpoint=endpoint, secret=secret)
+        endpoint.save()
+        audit_record(
+            account=account,
+            actor=actor,
+            action="stripe.webhook_secret_saved",
+            target=endpoint,
+            target_id=str(endpoint.uuid),
+            metadata={"livemode": endpoint.livemode, "secret": endpoint.secret_hint},
+            context=context,
+        )
+    return endpoint
+
+
+def webhook_endpoint_register(
+    *,
+    account: Account,
+    actor: User | None,
+    endpoint: WebhookEndpoint,
+    context: RequestContext | None = None,
+) -> WebhookEndpoint:
+    """Creates the endpoint at Stripe through the API (needs a public PAYDESK_BASE_URL)."""
+    client = stripe_client(account=account, livemode=endpoint.livemode)
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk, account=account)
+        try:
+            _register_endpoint(client=client, endpoint=endpoint)
+        except stripe.StripeError as error:
+            raise StripeConnectError(
+                f"Stripe did not create the endpoint: {error.user_message or error}"
+            )
+        audit_record(
+            account=account,
+            actor=actor,
+            action="stripe.webhook_endpoint_created",
+            target=endpoint,
+            target_id=endpoint.stripe_endpoint_id,
+            metadata={
+                "livemode": endpoint.livemode,
+                "url": selectors.webhook_url(endpoint=endpoint),
+            },
+            context=context,
+        )
+    return endpoint
+
+
+# --- Ingestion ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    status: int
+    reason: str = ""
+    event_stripe_id: str = ""
+    duplicate: bool = False
+
+
+def _signature_failure(*, endpoint: WebhookEndpoint, body: bytes, header: str) -> str:
+    """ "" when the header carries a valid, recent signature by any active secret."""
+    active = endpoint.active_secrets()
+    if not active:
+        return "endpoint has no signing secret yet"
+    if not header:
+        return "no Stripe-Signature header"
+    reasons = []
+    for secret in active:
+        try:
+            stripe.WebhookSignature.verify_header(
+                body, header, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS
+            )
+            return ""
+        except stripe.SignatureVerificationError as error:
+            reasons.append(str(error.user_message))
+        except UnicodeDecodeError:
+            return "body is not UTF-8"
+    # A stale timestamp means a secret matched: that is the more useful reason to show.
+    return next((reason for reason in reasons if "tolerance" in reason), reasons[0])[:255]
+
+
+def _parse_event(body: bytes) -> dict:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise ValueError("body is not JSON")
+    if not isinstance(payload, dict) or payload.get("object") != "event":
+        raise ValueError("body is not a Stripe event")
+    if not isinstance(payload.get("id"), str) or not isinstance(payload.get("type"), str):
+        raise ValueError("event has no id or type")
+    if not isinstance(payload.get("created"), int) or not isinstance(
+        (payload.get("data") or {}).get("object"), dict
+    ):
+        raise ValueError("event has no created time or data.object")
+    return payload
+
+
+def _insert_event(*, account: Account, payload: dict, body_text: str) -> bool:
+    """Stores the event unless (account, id) is already there. True when it was new.
+
+    One INSERT … ON CONFLICT DO NOTHING: a duplicate costs no savepoint and no second query.
+    """
+    table = Event._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table}
+                (account_id, livemode, stripe_id, type, created, payload, received_at,
+                 status, attempts, last_error)
+            VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, 0, '')
+            ON CONFLICT (account_id, stripe_id) DO NOTHING
+            RETURNING sequence
+            """,  # noqa: S608 (the table name is ours, every value is a parameter)
+            [
+                account.pk,
+                bool(payload.get("livemode")),
+                payload["id"][:255],
+                payload["type"][:100],
+                datetime.fromtimestamp(payload["created"], tz=UTC),
+                body_text,
+                timezone.now(),
+                Event.Status.PENDING,
+            ],
+        )
+        return cursor.fetchone() is not None
+
+
+def delivery_receive(
+    *,
+    endpoint_uuid: uuid.UUID,
+    body: bytes,
+    headers: Mapping[str, str],
+    remote_address: str | None = None,
+) -> DeliveryResult:
+    """Verifies and stores one webhook delivery; processing happens later, in a worker."""
+    kept = {name: headers[name] for name in KEPT_HEADERS if headers.get(name)}
+    endpoint = selectors.webhook_endpoint_for_delivery(endpoint_uuid=endpoint_uuid)
+    if endpoint is None:
+        _record_unrouted(
+            endpoint_uuid=endpoint_uuid, body=body, headers=kept, remote_address=remote_address
+        )
+        return DeliveryResult(status=404, reason="unknown endpoint")
+    account = endpoint.account
+    with scope(account=account):
+        if not endpoint.enabled:
+            return _record(endpoint, body, kept, status=404, reason="endpoint disabled")
+        failure = _signature_failure(
+            endpoint=endpoint, body=body, header=headers.get("Stripe-Signature", "")
+        )
+        if failure:
+            return _record(endpoint, body, kept, status=400, reason=failure)
+        try:
+            payload = _parse_event(body)
+        except ValueError as error:
+            return _record(endpoint, body, kept, status=400, reason=str(error), verified=True)
+        if bool(payload.get("livemode")) != endpoint.livemode:
+            reason = "a live event sent to a test endpoint, or the reverse"
+            return _record(endpoint, body, kept, status=400, reason=reason, verified=True)
+        with transaction.atomic():
+            new = _insert_event(account=account, payload=payload, body_text=body.decode())
+            result = _record(
+                endpoint, body, kept, status=200, verified=True, payload=payload, duplicate=not new
+            )
+            if new:
+                transaction.on_commit(drain_schedule)
+        return result
+
+
+def _record(
+    endpoint: WebhookEndpoint,
+    body: bytes,
+    headers: dict,
+    *,
+    status: int,
+    reason: str = "",
+    verified: bool = False,
+    payload: dict | None = None,
+    duplicate: bool = False,
+) -> DeliveryResult:
+    event_id = str(payload["id"])[:255] if payload else ""
+    WebhookDelivery.objects.create(
+        account=endpoint.account,
+        endpoint=endpoint,
+        headers=headers,
+        body=body,
+        verified=verified,
+        failure_reason=reason[:255],
+        response_status=status,
+        event_stripe_id=event_id,
+        duplicate=duplicate,
+    )
+    return DeliveryResult(
+        status=status, reason=reason, event_stripe_id=event_id, duplicate=duplicate
+    )
+
+
+def _record_unrouted(
+    *, endpoint_uuid: uuid.UUID, body: bytes, headers: dict, remote_address: str | None
+) -> None:
+    limit = UnroutedDelivery.BODY_LIMIT
+    UnroutedDelivery.objects.create(
+        endpoint_uuid=endpoint_uuid,
+        headers={name: value[:500] for name, value in headers.items()},
+        body=body[:limit],
+        body_truncated=len(body) > limit,
+        remote_address=remote_address,
+        failure_reason="unknown endpoint",
+        response_status=404,
+    )
+
+
+# --- Processing ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def drain_schedule() -> None:
+    """Publishes a drain task unless one is already scheduled. Runs after a commit.
+
+    Never raises: the events are stored, and the periodic drain picks them up if Redis or
+    the broker is down right now.
+    """
+    from workbench.tasks import drain_events
+
+    try:
+        if _redis().set(DRAIN_KEY, "1", nx=True, ex=DRAIN_KEY_TTL_SECONDS):
+            drain_events.delay()
+    except Exception:
+        logger.exception("could not schedule event processing; the periodic drain will")
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    base = _setting("PAYDESK_EVENT_RETRY_BASE_SECONDS", 30)
+    return timedelta(seconds=min(base * 4 ** (attempts - 1), 3600))
+
+
+def _max_attempts() -> int:
+    return _setting("PAYDESK_EVENT_MAX_ATTEMPTS", 5)
+
+
+def events_requeue_due_retries(*, now: datetime | None = None) -> int:
+    """Failed events whose backoff has passed go back to pending."""
+    with scopes_disabled():
+        return Event.objects.filter(
+            status=Event.Status.FAILED, next_attempt_at__lte=now or timezone.now()
+        ).update(status=Event.Status.PENDING, next_attempt_at=None)
+
+
+@dataclass
+class BatchOutcome:
+    claimed: int = 0
+    processed: int = 0
+    failed: int = 0
+    ignored: int = 0
+    next_retry_at: datetime | None = None
+
+
+def events_process_batch(*, batch_size: int = 500) -> BatchOutcome:
+    """Claims up to `batch_size` pending events and dispatches each to its handlers.
+
+    The claim is the row lock of this open transaction (FOR UPDATE SKIP LOCKED): concurrent
+    workers take different events, and a worker killed mid-batch never commits, so its rows
+    are simply pending again for the next drain. No lease to expire, no sweeper to run.
+    """
+    outcome = BatchOutcome()
+    with transaction.atomic():
+        with scopes_disabled():
+            # A worker serves every tenant; each event is handled inside its own scope below.
+            events = list(
+                Event.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("account")
+                .filter(status=Event.Status.PENDING)
+                .order_by("created", "sequence")[:batch_size]
+            )
+        outcome.claimed = len(events)
+        processed, ignored = [], []
+        for event in events:
+            handlers = handlers_for(event.type)
+            if not handlers:
+                ignored.append(event.pk)
+                continue
+            try:
+                with scope(account=event.account), transaction.atomic():
+                    for handler in handlers:
+                        handler(event)
+            except Exception as error:
+                logger.warning("event %s (%s) failed: %r", event.stripe_id, event.type, error)
+                outcome.next_retry_at = _mark_failed(event, error, outcome.next_retry_at)
+                outcome.failed += 1
+            else:
+                processed.append(event.pk)
+        now = timezone.now()
+        with scopes_disabled():
+            Event.objects.filter(pk__in=processed).update(
+                status=Event.Status.PROCESSED,
+                attempts=F("attempts") + 1,
+                processed_at=now,
+                last_error="",
+                next_attempt_at=None,
+            )
+            Event.objects.filter(pk__in=ignored).update(
+                status=Event.Status.IGNORED,
+                attempts=F("attempts") + 1,
+                processed_at=now,
+                next_attempt_at=None,
+            )
+    outcome.processed, outcome.ignored = len(processed), len(ignored)
+    return outcome
+
+
+def _mark_failed(event: Event, error: Exception, earliest: datetime | None) -> datetime | None:
+    attempts = event.attempts + 1
+    now = timezone.now()
+    retry_at = now + _retry_delay(attempts) if attempts < _max_attempts() else None
+    text = "".join(traceback.format_exception(error))
+    with scopes_disabled():
+        Event.objects.filter(pk=event.pk).update(
+            status=Event.Status.FAILED,
+            attempts=attempts,
+            last_error=text[-4000:],
+            processed_at=now,
+            next_attempt_at=retry_at,
+        )
+    if retry_at is None:
+        return earliest
+    return retry_at if earliest is None else min(earliest, retry_at)
+
+
+def events_drain(*, batch_size: int = 500, time_budget_seconds: float = 50.0) -> int:
+    """Processes batches until nothing is pending. Returns how many events it claimed."""
+    # Cleared first: a commit from now on schedules another drain, so no event committed
+    # after our last empty batch can be stranded.
+    try:
+        _redis().delete(DRAIN_KEY)
+    except redis.RedisError:
+        logger.warning("could not clear %s; it expires by itself", DRAIN_KEY)
+    started = timezone.now()
+    claimed = 0
+    next_retry_at = None
+    events_requeue_due_retries()
+    while True:
+        outcome = events_process_batch(batch_size=batch_size)
+        claimed += outcome.claimed
+        if outcome.next_retry_at is not None:
+            next_retry_at = min(filter(None, [next_retry_at, outcome.next_retry_at]))
+        if outcome.claimed == 0:
+            break
+        if (timezone.now() - started).total_seconds() > time_budget_seconds:
+            # Hand over to a fresh task so one long backlog cannot pin a worker slot forever.
+            drain_schedule()
+            break
+    if next_retry_at is not None:
+        _schedule_retry_drain(at=next_retry_at)
+    return claimed
+
+
+def _schedule_retry_drain(*, at: datetime) -> None:
+    from workbench.tasks import drain_events
+
+    try:
+        drain_events.apply_async(eta=at)
+    except Exception:
+        logger.exception("could not schedule the retry drain; the periodic drain will")
+
+
+def events_replay(
+    *,
+    account: Account | None = None,
+    failed_only: bool = False,
+    stripe_id: str | None = None,
+) -> int:
+    """Puts events back to pending so the handlers run again. Returns how many."""
+    with scopes_disabled():
+        events = Event.objects.exclude(status=Event.Status.PENDING)
+        if account is not None:
+            events = events.filter(account=account)
+        if failed_only:
+            events = events.filter(status=Event.Status.FAILED)
+        if stripe_id:
+            events = events.filter(stripe_id=stripe_id)
+        with transaction.atomic():
+            count = events.update(status=Event.Status.PENDING, next_attempt_at=None)
+            if count:
+                transaction.on_commit(drain_schedule)
+    return count
