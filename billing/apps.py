@@ -6,5 +6,6 @@ class BillingConfig(AppConfig):
     name = "billing"
 
     def ready(self) -> None:
-        # Registers the webhook event handlers with workbench.dispatch.
-        from billing import handlers  # noqa: F401
+        # Registers the webhook event handlers with workbench.dispatch and the catalog's
+        # resources with stripe_sync.
+        from billing import handlers, sync  # noqa: F401

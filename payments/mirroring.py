@@ -292,6 +292,11 @@ def store_refund(source: Source, obj: Any) -> Refund:
     if isinstance(balance_transaction, Mapping):
         store_balance_transaction(source, balance_transaction)
         obj = {**obj, "balance_transaction": balance_transaction["id"]}
+    charge = obj.get("charge")
+    if isinstance(charge, Mapping):
+        # Expanded by a write-through refund: the charge's new refunded amount comes with it.
+        store_charge(source, charge)
+        obj = {**obj, "charge": charge["id"]}
     charge_id = stripe_id_of(obj.get("charge"))
     row, _ = store_row(
         Refund,

@@ -1,0 +1,245 @@
+"""Actions on the product catalog: call Stripe, mirror the answer at once, audit.
+
+Same shape as payments.services: idempotency key on every write, write-through with the
+time of the call, the later webhook leaves the row as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django_scopes import scope
+
+from billing import mirroring
+from billing.models import Price, Product
+from dashboard.models import Account, User
+from dashboard.services import RequestContext, audit_record
+from payments.mirroring import Source
+from payments.services import (
+    PaymentError,
+    client_for,
+    request_options,
+    stripe_errors,
+    without_blanks,
+)
+
+RECURRING_INTERVALS = frozenset({"day", "week", "month", "year"})
+
+
+class CatalogError(PaymentError):
+    pass
+
+
+def _audit(*, account, actor, action, target, metadata, context) -> None:
+    audit_record(
+        account=account,
+        actor=actor,
+        action=action,
+        target=target,
+        metadata=metadata,
+        context=context,
+    )
+
+
+def product_create(
+    *,
+    account: Account,
+    livemode: bool,
+    name: str,
+    actor: User | None,
+    description: str = "",
+    context: RequestContext | None = None,
+    idempotency_key: str | None = None,
+) -> Product:
+    name = name.strip()
+    if not name:
+        raise CatalogError("A product needs a name.")
+    client = client_for(account, livemode)
+    with stripe_errors():
+        created = client.v1.products.create(
+            params=without_blanks({"name": name, "description": description}),
+            options=request_options(idempotency_key),
+        )
+    with scope(account=account), transaction.atomic():
+        product = mirroring.store_product(
+            Source.api_read(account=account, livemode=livemode), created
+        )
+        _audit(
+            account=account,
+            actor=actor,
+            action="product.created",
+            target=product,
+            metadata={"name": name},
+            context=context,
+        )
+    return product
+
+
+def product_set_active(
+    *,
+    account: Account,
+    livemode: bool,
+    product: Product,
+    active: bool,
+    actor: User | None,
+    context: RequestContext | None = None,
+    idempotency_key: str | None = None,
+) -> Product:
+    """Archives (active=False) or unarchives a product, as the Dashboard does."""
+    client = client_for(account, livemode)
+    with stripe_errors():
+        updated = client.v1.products.update(
+            product.stripe_id,
+            params={"active": active},
+            options=request_options(idempotency_key, product.stripe_account),
+        )
+    with scope(account=account), transaction.atomic():
+        product = mirroring.store_product(
+            Source.api_read(
+                account=account, livemode=livemode, stripe_account=product.stripe_account
+            ),
+            updated,
+        )
+        _audit(
+            account=account,
+            actor=actor,
+            action="product.unarchived" if active else "product.archived",
+            target=product,
+            metadata={},
+            context=context,
+        )
+    return product
+
+
+def product_archive(
+    *,
+    account: Account,
+    livemode: bool,
+    product: Product,
+    actor: User | None,
+    context: RequestContext | None = None,
+) -> Product:
+    return product_set_active(
+        account=account,
+        livemode=livemode,
+        product=product,
+        active=False,
+        actor=actor,
+        context=context,
+    )
+
+
+def product_unarchive(
+    *,
+    account: Account,
+    livemode: bool,
+    product: Product,
+    actor: User | None,
+    context: RequestContext | None = None,
+) -> Product:
+    return product_set_active(
+        account=account,
+        livemode=livemode,
+        product=product,
+        active=True,
+        actor=actor,
+        context=context,
+    )
+
+
+def price_create(
+    *,
+    account: Account,
+    livemode: bool,
+    product: Product,
+    unit_amount: int,
+    currency: str,
+    actor: User | None,
+    recurring_interval: str = "",
+    recurring_interval_count: int = 1,
+    nickname: str = "",
+    context: RequestContext | None = None,
+    idempotency_key: str | None = None,
+) -> Price:
+    if not isinstance(unit_amount, int) or isinstance(unit_amount, bool) or unit_amount < 0:
+        raise CatalogError("The unit amount must be a whole number of minor units, 0 or more.")
+    currency = currency.lower()
+    if len(currency) != 3:
+        raise CatalogError("Give a three-letter currency code.")
+    if recurring_interval and recurring_interval not in RECURRING_INTERVALS:
+        raise CatalogError("Bill every day, week, month or year.")
+    params: dict[str, Any] = without_blanks(
+        {
+            "product": product.stripe_id,
+            "unit_amount": unit_amount,
+            "currency": currency,
+            "nickname": nickname,
+        }
+    )
+    if recurring_interval:
+        params["recurring"] = {
+            "interval": recurring_interval,
+            "interval_count": recurring_interval_count,
+        }
+    client = client_for(account, livemode)
+    with stripe_errors():
+        created = client.v1.prices.create(
+            params=params, options=request_options(idempotency_key, product.stripe_account)
+        )
+    with scope(account=account), transaction.atomic():
+        price = mirroring.store_price(
+            Source.api_read(
+                account=account, livemode=livemode, stripe_account=product.stripe_account
+            ),
+            created,
+        )
+        _audit(
+            account=account,
+            actor=actor,
+            action="price.created",
+            target=price,
+            metadata={
+                "product": product.stripe_id,
+                "unit_amount": unit_amount,
+                "currency": currency,
+                "interval": recurring_interval,
+            },
+            context=context,
+        )
+    return price
+
+
+def price_set_active(
+    *,
+    account: Account,
+    livemode: bool,
+    price: Price,
+    active: bool,
+    actor: User | None,
+    context: RequestContext | None = None,
+    idempotency_key: str | None = None,
+) -> Price:
+    client = client_for(account, livemode)
+    with stripe_errors():
+        updated = client.v1.prices.update(
+            price.stripe_id,
+            params={"active": active},
+            options=request_options(idempotency_key, price.stripe_account),
+        )
+    with scope(account=account), transaction.atomic():
+        price = mirroring.store_price(
+            Source.api_read(
+                account=account, livemode=livemode, stripe_account=price.stripe_account
+            ),
+            updated,
+        )
+        _audit(
+            account=account,
+            actor=actor,
+            action="price.unarchived" if active else "price.archived",
+            target=price,
+            metadata={},
+            context=context,
+        )
+    return price
