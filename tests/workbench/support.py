@@ -101,6 +101,10 @@ class FakeStripeHTTPClient(stripe.HTTPClient):
     def queue(cls, status: int, body: dict, headers: dict | None = None) -> None:
         cls.queued.append((status, body, headers or {}))
 
+    @classmethod
+    def queue_network_error(cls) -> None:
+        cls.queued.append(stripe.APIConnectionError("connection reset", should_retry=True))
+
     def request(self, method, url, headers, post_data=None, *, _usage=None):
         params = dict(parse_qsl(post_data or "")) if isinstance(post_data, str) else {}
         type(self).requests.append(
@@ -108,7 +112,10 @@ class FakeStripeHTTPClient(stripe.HTTPClient):
         )
         request_id = {"Request-Id": f"req_{len(type(self).requests)}"}
         if type(self).queued:
-            status, body, extra = type(self).queued.pop(0)
+            answer = type(self).queued.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            status, body, extra = answer
             return json.dumps(body), status, {**request_id, **extra}
         key = headers.get("Authorization", "").removeprefix("Bearer ")
         if type(self).valid_keys is not None and key not in type(self).valid_keys:
