@@ -1,0 +1,51 @@
+"""Stripe-like object ids: a prefix, a time-ordered part, then randomness."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _base62(number: int, width: int) -> str:
+    digits = []
+    for _ in range(width):
+        number, remainder = divmod(number, 62)
+        digits.append(ALPHABET[remainder])
+    return "".join(reversed(digits))
+
+
+def new_id(prefix: str, *, random_length: int = 14) -> str:
+    """`cus_0Ux3kV9a...`: the leading part grows with real time (microseconds), so ids
+    created later sort later, and the random tail keeps them unique across processes."""
+    ordered = _base62(time.time_ns() // 1000, 9)
+    tail = "".join(secrets.choice(ALPHABET) for _ in range(random_length))
+    return f"{prefix}_{ordered}{tail}"
+
+
+def random_token(length: int) -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+# The object type behind each id prefix, for `expand[]` and generic look-ups.
+PREFIX_TYPES = {
+    "cus": "customer",
+    "pm": "payment_method",
+    "pi": "payment_intent",
+    "ch": "charge",
+    "re": "refund",
+    "txn": "balance_transaction",
+    "po": "payout",
+    "tu": "topup",
+    "dp": "dispute",
+    "du": "dispute",
+    "prod": "product",
+    "price": "price",
+    "evt": "event",
+    "we": "webhook_endpoint",
+}
+
+
+def type_of(stripe_id: str) -> str | None:
+    return PREFIX_TYPES.get(stripe_id.split("_", 1)[0])
