@@ -392,3 +392,23 @@ def test_revoking_a_used_invitation_is_a_404(owner, owner_user, acme):
     url = f"{TEAM}invitations/{invitation.public_id}/revoke/"
     assert owner.post(url).status_code == 404
     assert len(audit_entries(acme, "team.invitation_revoked")) == 1
+
+
+def test_an_unknown_role_is_refused(owner, owner_user, acme, acme_member):
+    acme_member(Role.ANALYST, "analyst@acme.test")
+    owner.post(f"{TEAM}role/", {"member": "analyst@acme.test", "role": "superuser"})
+    assert memberships(acme)["analyst@acme.test"] == Role.ANALYST
+    assert "Choose a role." in owner.get(TEAM).content.decode()
+
+
+def test_the_team_page_runs_a_bounded_number_of_queries(
+    owner, owner_user, acme, acme_member, django_assert_max_num_queries
+):
+    for index in range(30):
+        inviter = acme_member(Role.ADMINISTRATOR, f"admin{index}@acme.test")
+        with scope(account=acme):
+            services.invitation_create(
+                account=acme, invited_by=inviter, email=f"i{index}@example.com", role="analyst"
+            )
+    with django_assert_max_num_queries(20):
+        assert owner.get(TEAM).status_code == 200
