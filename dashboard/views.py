@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from dashboard import forms, selectors, services
 from dashboard.models import Membership
@@ -136,6 +136,7 @@ def account_details(request: HttpRequest, account_slug: str) -> HttpResponse:
 @requires("settings.manage")
 def account_details_edit(request: HttpRequest, account_slug: str) -> HttpResponse:
     form = forms.AccountDetailsForm.for_account(request.account, request.POST)
+    branding = _branding(request.account)
     if form.is_valid():
         try:
             services.account_update(
@@ -150,6 +151,10 @@ def account_details_edit(request: HttpRequest, account_slug: str) -> HttpRespons
     if form.is_valid() and not request.htmx:
         messages.success(request, "Account details saved.")
         return redirect("dashboard:account_details", account_slug=account_slug)
+    if form.is_valid() and _branding(request.account) != branding:
+        # The shell shows the name, icon and colour: reload it all.
+        messages.success(request, "Account details saved.")
+        return HttpResponseClientRefresh()
     if form.is_valid():
         form = forms.AccountDetailsForm.for_account(request.account)
         context = {"form": form, "notice": "Account details saved."}
@@ -157,6 +162,10 @@ def account_details_edit(request: HttpRequest, account_slug: str) -> HttpRespons
         context = {"form": form}
     template = "dashboard/account_details.html"
     return render(request, f"{template}#details" if request.htmx else template, context)
+
+
+def _branding(account) -> tuple[str, str, str]:
+    return (account.brand_name, account.monogram, account.primary_color)
 
 
 # --- Team -------------------------------------------------------------------------------

@@ -159,13 +159,20 @@ def test_an_unknown_timezone_is_refused(owner, owner_user, acme):
 
 
 def test_an_htmx_save_returns_the_details_partial(owner, owner_user, acme):
-    response = owner.post(EDIT, CHANGES, headers=HTMX)
+    response = owner.post(EDIT, {**account_fields(acme), "timezone": "Europe/Berlin"}, headers=HTMX)
     page = response.content.decode()
     assert response.status_code == 200
     assert '<section id="account-details"' in page
     assert "<html" not in page
     assert "Account details saved." in page
+    assert account_fields(acme)["timezone"] == "Europe/Berlin"
+
+
+def test_an_htmx_branding_change_reloads_the_shell(owner, owner_user, acme):
+    response = owner.post(EDIT, CHANGES, headers=HTMX)
+    assert response["HX-Refresh"] == "true"
     assert account_fields(acme)["name"] == "Acme Holdings"
+    assert "Account details saved." in owner.get("/a/acme/settings/account/").content.decode()
 
 
 def test_editing_needs_a_post(owner, owner_user):
