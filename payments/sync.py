@@ -153,7 +153,7 @@ class Syncer:
             if cursor.starting_after:
                 params["starting_after"] = cursor.starting_after
             page = self._fetch(resource.list_page, params)
-            objects = list(page.data)
+            objects = [mirroring.as_dict(obj) for obj in page.data]
             source = Source.api_read(account=self.account, livemode=self.livemode)
             with transaction.atomic():
                 newest = cursor.run_high_water
@@ -199,11 +199,11 @@ class Syncer:
                 if starting_after:
                     params["starting_after"] = starting_after
                 page = self._fetch(lambda c, p: c.v1.payment_methods.list(params=p), params)
-                methods.extend(page.data)
+                methods.extend(mirroring.as_dict(method) for method in page.data)
                 report.pages += 1
                 if not (page.has_more and page.data):
                     break
-                starting_after = page.data[-1]["id"]
+                starting_after = methods[-1]["id"]
             source = Source.api_read(
                 account=self.account,
                 livemode=self.livemode,
