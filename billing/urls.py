@@ -4,4 +4,7 @@ from django.urls import path  # noqa: F401
 
 app_name = "billing"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    # --- product catalog ---
+    # --- end product catalog ---
+]

@@ -5,4 +5,5 @@ urlpatterns = [
     path("", include("workbench.urls")),
     path("", include("payments.urls")),
     path("", include("billing.urls")),
+    path("", include("reporting.urls")),
 ]
