@@ -4,6 +4,7 @@ import pytest
 from django.db import transaction
 from django_scopes import scope
 
+from tests.payments.sandbox_support import connected, sandbox_settings, stripe  # noqa: F401
 from workbench.dispatch import handlers_for
 
 

@@ -1,0 +1,1 @@
+from tests.payments.sandbox_support import connected, sandbox_settings, stripe  # noqa: F401
