@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Model
@@ -67,12 +68,24 @@ class Source:
         )
 
 
+def _json_ready(value: Any) -> Any:
+    # The SDK turns Stripe's decimal strings (`unit_amount_decimal`) into Decimal; the
+    # mirror keeps them as Stripe sent them.
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(item) for item in value]
+    return value
+
+
 def as_dict(obj: Any) -> dict[str, Any]:
     """SDK objects and plain dicts alike, as plain JSON-ready dicts."""
     if obj is None:
         return {}
     if hasattr(obj, "to_dict"):
-        return obj.to_dict()
+        return _json_ready(obj.to_dict())
     return dict(obj)
 
 
