@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
-from sandbox import clock, ids, params, routes
+from sandbox import clock, ids, params, routes, store
 from sandbox.errors import StripeError
 from sandbox.models import IdempotencyRecord, SandboxAccount
 from sandbox.store import Context
@@ -145,6 +145,7 @@ def handle(
         api_version=_header(headers, "Stripe-Version") or stripe.api_version,
         request_id=request_id,
         idempotency_key=idempotency_key,
+        defer_writes=True,
     )
     _run_lazy_triggers(ctx)
     fingerprint = None
@@ -154,7 +155,9 @@ def handle(
         if replay is not None:
             return replay
     try:
-        status, response_body = _execute(ctx, handler, request_params, path_args, fingerprint)
+        status, response_body = _execute(
+            ctx, handler, request_params, path_args, fingerprint, method_writes=method != "GET"
+        )
     except IntegrityError:
         # A concurrent request with the same idempotency key committed first.
         replay = _replay(ctx, idempotency_key or "", fingerprint or "", echo)
@@ -163,27 +166,34 @@ def handle(
         return replay
     except StripeError as error:
         return _response(error.status, error.body(request_id), request_id, echo)
-    if ctx.events_created and getattr(settings, "SANDBOX_AUTO_DELIVER", True):
+    if ctx.deliveries_queued and getattr(settings, "SANDBOX_AUTO_DELIVER", True):
         from sandbox import delivery
 
         transaction.on_commit(delivery.deliver_pending)
     return _response(status, response_body, request_id, echo)
 
 
-def _execute(ctx, handler, request_params, path_args, fingerprint) -> tuple[int, dict[str, Any]]:
+def _execute(
+    ctx, handler, request_params, path_args, fingerprint, *, method_writes: bool
+) -> tuple[int, dict[str, Any]]:
     expand_paths = params.string_list(request_params, "expand")
     request_params.pop("expand", None)
     with transaction.atomic():
+        if method_writes:
+            # The emulator's writes need not wait for the disk: losing the last instant of
+            # sandbox history in a crash is acceptable, and the commit is ~3x faster.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         try:
             result = handler(ctx, request_params, **path_args)
             status, response_body = result if isinstance(result, tuple) else (200, result)
+            store.flush(ctx)
             if expand_paths:
-                from sandbox.store import expand
-
-                response_body = expand(ctx, response_body, expand_paths)
+                response_body = store.expand(ctx, response_body, expand_paths)
         except StripeError as error:
             if not error.keeps_state:
                 raise
+            store.flush(ctx)
             status, response_body = error.status, error.body(ctx.request_id)
         if fingerprint is not None:
             IdempotencyRecord.objects.create(

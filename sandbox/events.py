@@ -61,7 +61,7 @@ def emit(
     if endpoints:
         payload = json.dumps(event, indent=2)
         now = timezone.now()
-        Delivery.objects.bulk_create(
+        deliveries = [
             Delivery(
                 account=ctx.account,
                 event_id=event["id"],
@@ -71,7 +71,12 @@ def emit(
                 next_attempt_at=now,
             )
             for endpoint in endpoints
-        )
+        ]
+        if ctx.defer_writes:
+            ctx.new_deliveries.extend(deliveries)
+        else:
+            Delivery.objects.bulk_create(deliveries)
+        ctx.deliveries_queued += len(deliveries)
     ctx.events_created += 1
     return event
 

@@ -39,7 +39,7 @@ def _context(account: SandboxAccount, *, livemode: bool, stripe_account: str = "
 
 
 def _deliver_after_commit(ctx: Context) -> None:
-    if ctx.events_created and getattr(settings, "SANDBOX_AUTO_DELIVER", True):
+    if ctx.deliveries_queued and getattr(settings, "SANDBOX_AUTO_DELIVER", True):
         from sandbox import delivery
 
         transaction.on_commit(delivery.deliver_pending)

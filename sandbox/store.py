@@ -32,7 +32,13 @@ class Context:
     request_id: str | None = None
     idempotency_key: str | None = None
     events_created: int = 0
+    deliveries_queued: int = 0
     endpoint_cache: list[StateObject] | None = field(default=None, repr=False)
+    # API requests collect new rows and insert them in one statement at the end
+    # (`flush`); clock steps and services write at once, since they sum what they wrote.
+    defer_writes: bool = False
+    new_rows: dict[str, StateObject] = field(default_factory=dict, repr=False)
+    new_deliveries: list[Any] = field(default_factory=list, repr=False)
 
 
 def _reference(value: Any) -> str:
@@ -90,14 +96,30 @@ def create(
         payout=payout,
     )
     derive_columns(row)
-    row.save(force_insert=True)
+    if ctx.defer_writes:
+        ctx.new_rows[row.stripe_id] = row
+    else:
+        row.save(force_insert=True)
     return row
 
 
 def save(row: StateObject) -> StateObject:
     derive_columns(row)
-    row.save()
+    if row.pk is not None:
+        row.save()
+    # A row still waiting in `ctx.new_rows` is inserted as it is by `flush`.
     return row
+
+
+def flush(ctx: Context) -> None:
+    from sandbox.models import Delivery
+
+    if ctx.new_rows:
+        StateObject.objects.bulk_create(list(ctx.new_rows.values()))
+        ctx.new_rows = {}
+    if ctx.new_deliveries:
+        Delivery.objects.bulk_create(ctx.new_deliveries)
+        ctx.new_deliveries = []
 
 
 def get(
@@ -110,6 +132,9 @@ def get(
 ) -> StateObject:
     if not isinstance(stripe_id, str) or not stripe_id:
         raise no_such(object_type, str(stripe_id), param=param)
+    pending = ctx.new_rows.get(stripe_id)
+    if pending is not None and pending.object_type == object_type:
+        return pending
     rows = scoped(ctx, object_type)
     if for_update:
         rows = rows.select_for_update()
@@ -120,6 +145,8 @@ def get(
 
 
 def find(ctx: Context, stripe_id: str) -> StateObject | None:
+    if stripe_id in ctx.new_rows:
+        return ctx.new_rows[stripe_id]
     return scoped(ctx).filter(stripe_id=stripe_id).first()
 
 

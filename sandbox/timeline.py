@@ -32,7 +32,7 @@ def run_due(account: SandboxAccount, until: int | None = None) -> int:
     number of events they created."""
     from sandbox.resources import accounts, balance, disputes, payouts
 
-    created_events = 0
+    created_events = queued_deliveries = 0
     with transaction.atomic():
         account = SandboxAccount.objects.select_for_update().get(pk=account.pk)
         if until is None:
@@ -62,9 +62,10 @@ def run_due(account: SandboxAccount, until: int | None = None) -> int:
                     if is_midnight and accounts.automatic_payouts(ctx):
                         payouts.automatic_payout(ctx)
                     created_events += ctx.events_created
+                    queued_deliveries += ctx.deliveries_queued
         account.triggers_ran_until = until
         account.save(update_fields=["triggers_ran_until"])
-        if created_events and getattr(settings, "SANDBOX_AUTO_DELIVER", True):
+        if queued_deliveries and getattr(settings, "SANDBOX_AUTO_DELIVER", True):
             from sandbox import delivery
 
             transaction.on_commit(delivery.deliver_pending)

@@ -46,7 +46,7 @@ def build_payout(ctx: Context, *, amount: int, currency_code: str, automatic: bo
         available_on=ctx.now,
     )
     transaction.payout = payout_id
-    transaction.save(update_fields=["payout"])
+    store.save(transaction)
     data = {
         "id": payout_id,
         "object": "payout",
