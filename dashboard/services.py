@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,6 +29,8 @@ from dashboard.models import (
     User,
 )
 from dashboard.roles import Role
+
+logger = logging.getLogger(__name__)
 
 INVITATION_LIFETIME = timedelta(days=10)
 RECENT_PAGES_KEPT = 8
@@ -280,12 +284,21 @@ def member_invite(
     role: str,
     context: RequestContext | None = None,
 ) -> Invitation:
-    """Invites `email` with `role` and mails the link once the invitation is committed."""
+    """Invites `email` with `role` and mails the link once the invitation is committed.
+
+    A mail server that refuses the message does not lose the invitation: it stays pending,
+    `invitation.email_sent` is False, and inviting the same address again sends a new link.
+    """
     with transaction.atomic():
         invitation, token = invitation_create(
             account=account, invited_by=invited_by, email=email, role=role, context=context
         )
-        transaction.on_commit(lambda: invitation_email_send(invitation=invitation, token=token))
+    invitation.email_sent = True
+    try:
+        invitation_email_send(invitation=invitation, token=token)
+    except (OSError, smtplib.SMTPException):
+        logger.exception("invitation email to %s could not be sent", invitation.email)
+        invitation.email_sent = False
     return invitation
 
 

@@ -225,6 +225,13 @@ def team_invite(request: HttpRequest, account_slug: str) -> HttpResponse:
         except services.TeamError as error:
             form.add_error(None, error)
         else:
+            if not invitation.email_sent:
+                return _team_done(
+                    request,
+                    partial="invitations",
+                    error=f"The invitation for {invitation.email} is saved, but the email could "
+                    "not be sent. Check the mail settings, then invite the address again.",
+                )
             return _team_done(
                 request, partial="invitations", notice=f"Invitation sent to {invitation.email}."
             )
