@@ -33,6 +33,7 @@ from workbench import selectors
 from workbench.client import build_client, stripe_client
 from workbench.dispatch import handlers_for
 from workbench.models import (
+    ApiRequestLog,
     Event,
     StripeConnection,
     UnroutedDelivery,
@@ -648,3 +649,14 @@ def events_replay(
             if count:
                 transaction.on_commit(drain_schedule)
     return count
+
+
+def logs_prune(*, now: datetime | None = None) -> int:
+    """Deletes request logs and raw deliveries past the retention period (events stay)."""
+    days = _setting("PAYDESK_LOG_RETENTION_DAYS", 30)
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    with scopes_disabled():
+        deleted, _ = ApiRequestLog.objects.filter(created__lt=cutoff).delete()
+        deliveries, _ = WebhookDelivery.objects.filter(received_at__lt=cutoff).delete()
+        unrouted, _ = UnroutedDelivery.objects.filter(received_at__lt=cutoff).delete()
+    return deleted + deliveries + unrouted

@@ -13,7 +13,7 @@ from tests.workbench.support import Widget, event_payload, signed_delivery
 from workbench import services
 from workbench.dispatch import handlers_for, handles
 from workbench.mirror import upsert
-from workbench.models import Event, WebhookEndpoint
+from workbench.models import Event, WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -262,3 +262,20 @@ def test_a_star_matches_one_segment_only():
     assert handlers_for("gadget.succeeded") == (gadget,)
     assert handlers_for("gadget.part.created") == (part,)
     assert handlers_for("gadgetry.succeeded") == ()
+
+
+def test_old_request_logs_and_deliveries_are_pruned_but_events_stay(acme, endpoint, settings):
+    settings.PAYDESK_LOG_RETENTION_DAYS = 30
+    ingest(endpoint, event_payload("widget.created"))
+    ingest(endpoint, event_payload("widget.created"))
+    with scope(account=acme):
+        old = WebhookDelivery.objects.order_by("id").first()
+        WebhookDelivery.objects.filter(pk=old.pk).update(
+            received_at=timezone.now() - timedelta(days=31)
+        )
+
+    assert services.logs_prune() == 1
+
+    with scope(account=acme):
+        assert WebhookDelivery.objects.count() == 1
+        assert Event.objects.count() == 2
