@@ -339,6 +339,11 @@ def capture(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
     store.save(row)
     events.emit(ctx, "charge.captured", charge)
     events.emit(ctx, "payment_intent.succeeded", data)
+    pm_row = store.find(ctx, charge["payment_method"])
+    if pm_row is not None and payment_methods.behaviour_of(pm_row).disputes:
+        from sandbox.resources import disputes
+
+        disputes.open_for_charge(ctx, charge_row, reason="fraudulent")
     return data
 
 

@@ -114,7 +114,6 @@ def resolve(ctx: Context, stripe_id: Any, *, param: str = "payment_method") -> S
             exp_year=year,
             cvc_given=True,
         )
-        events.emit(ctx, "payment_method.created", row.data)
         return row
     return store.get(ctx, "payment_method", stripe_id, param=param)
 
@@ -166,7 +165,7 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         billing_details=params.get("billing_details"),
         meta=metadata({}, params),
     )
-    events.emit(ctx, "payment_method.created", row.data)
+    # Stripe has no `payment_method.created` event: a new payment method is silent.
     return row.data
 
 

@@ -137,3 +137,11 @@ def test_the_sandbox_clock_command_advances_the_clock(client, key, capsys):
     account = SandboxAccount.objects.get(pk=account.pk)
     assert clock.now(account) - before >= timedelta(days=2)
     assert account.stripe_id in capsys.readouterr().out
+
+
+def test_time_that_passed_since_the_last_request_fires_on_the_next_request(client, key):
+    pay(client, amount=10000)
+    account = account_of(key)
+    # Moving the clock without advancing it runs nothing; the next API call catches up.
+    services.clock_set(token_or_account=account, to=clock.now(account) + timedelta(days=2, hours=1))
+    assert amounts(client.v1.balance.retrieve(), "available") == {"usd": 9680}

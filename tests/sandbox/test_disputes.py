@@ -96,3 +96,10 @@ def test_a_disputed_charge_cannot_be_refunded(client):
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.refunds.create(params={"payment_intent": intent.id})
     assert caught.value.code == "charge_disputed"
+
+
+def test_the_dispute_card_is_disputed_once_a_manual_capture_is_captured(client):
+    intent = pay(client, payment_method="pm_card_createDispute", capture_method="manual")
+    assert client.v1.disputes.list().data == []
+    client.v1.payment_intents.capture(intent.id)
+    assert [item.charge for item in client.v1.disputes.list().data] == [intent.latest_charge]
