@@ -122,7 +122,9 @@ def handle(
     if isinstance(encoded, bytes):
         encoded = encoded.decode()
     idempotency_key = _header(headers, "Idempotency-Key")
-    echo = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+    echo = {"Stripe-Version": _header(headers, "Stripe-Version") or stripe.api_version}
+    if idempotency_key:
+        echo["Idempotency-Key"] = idempotency_key
     try:
         account, livemode = _authenticate(headers)
         request_params = params.decode(encoded)

@@ -132,3 +132,17 @@ def test_a_payment_records_stripes_events_in_order(client):
     assert types[:3] == ["payment_intent.succeeded", "charge.succeeded", "payment_intent.created"]
     succeeded = client.v1.events.list(params={"type": "payment_intent.succeeded"}).data[0]
     assert succeeded.data.object.id == intent.id and succeeded.livemode is False
+
+
+def test_it_echoes_the_requested_api_version(key):
+    pinned = make_client(key, stripe_version="2025-01-27.acacia")
+    customer = pinned.v1.customers.create(params={"name": "x"})
+    assert customer.last_response.headers["Stripe-Version"] == "2025-01-27.acacia"
+    event = pinned.v1.events.list().data[0]
+    assert event.api_version == "2025-01-27.acacia"
+
+
+def test_it_filters_events_by_several_types(client, customer):
+    pay(client)
+    listed = client.v1.events.list(params={"types": ["customer.created", "charge.*"]}).data
+    assert sorted(event.type for event in listed) == ["charge.succeeded", "customer.created"]
