@@ -112,6 +112,7 @@ def create(ctx: Context, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             param="payment_method_types",
         )
     payment_method = string(params, "payment_method")
+    pm_row = None
     if payment_method:
         pm_row = payment_methods.resolve(ctx, payment_method)
         data["payment_method"] = pm_row.stripe_id
@@ -121,7 +122,7 @@ def create(ctx: Context, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     if boolean(params, "confirm", default=False):
         # The payment method was resolved above (a test id must not make a second one).
         confirm_params = {key: value for key, value in params.items() if key != "payment_method"}
-        return _confirm(ctx, row, confirm_params)
+        return _confirm(ctx, row, confirm_params, resolved=pm_row if payment_method else None)
     return 200, data
 
 
@@ -167,7 +168,9 @@ def confirm(ctx: Context, params: dict[str, Any], id: str) -> tuple[int, dict[st
     return _confirm(ctx, row, params)
 
 
-def _confirm(ctx: Context, row, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def _confirm(
+    ctx: Context, row, params: dict[str, Any], resolved=None
+) -> tuple[int, dict[str, Any]]:
     data = dict(row.data)
     if data["status"] not in CONFIRMABLE:
         raise unexpected_state(
@@ -182,7 +185,9 @@ def _confirm(ctx: Context, row, params: dict[str, Any]) -> tuple[int, dict[str, 
             "You cannot confirm this PaymentIntent because it's missing a payment method. "
             "Update the PaymentIntent with a payment method and then confirm it again."
         )
-    pm_row = store.get(ctx, "payment_method", data["payment_method"], param="payment_method")
+    pm_row = resolved or store.get(
+        ctx, "payment_method", data["payment_method"], param="payment_method"
+    )
     pm = pm_row.data
     if pm.get("customer") and pm["customer"] != data.get("customer"):
         raise invalid(
