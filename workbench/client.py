@@ -51,6 +51,8 @@ _SENSITIVE_PARTS = frozenset(
 )
 # A run of 12–19 digits (optionally spaced or dashed) looks like a card number.
 _CARD_LIKE = re.compile(r"(?:\d[ -]?){12,19}")
+# A key or secret quoted back in an error message ("Invalid API Key provided: sk_test_…").
+_KEY_LIKE = re.compile(r"\b((?:sk|rk|pk)_(?:test|live)_|whsec_)[A-Za-z0-9_*]+")
 _PARAM_VALUE_LIMIT = 200
 _PARAMS_KEPT = 100
 
@@ -94,8 +96,12 @@ def _error_fields(body: Any) -> dict[str, str]:
     return {
         "error_type": str(error.get("type") or "")[:100],
         "error_code": str(error.get("code") or error.get("decline_code") or "")[:100],
-        "error_message": str(error.get("message") or "")[:2000],
+        "error_message": _KEY_LIKE.sub(_mask_key, str(error.get("message") or ""))[:2000],
     }
+
+
+def _mask_key(match: re.Match) -> str:
+    return f"{match.group(1)}…{match.group(0)[-4:]}"
 
 
 class LoggingHTTPClient(stripe.HTTPClient):
@@ -125,6 +131,16 @@ class LoggingHTTPClient(stripe.HTTPClient):
             prepared["Idempotency-Key"] = str(uuid.uuid4())
         return prepared
 
+    # The key is added once per logical request, before the retry loop, so that every
+    # retry of a POST carries the same key (the SDK adds one too; this is the guarantee).
+    def request_with_retries(self, method, url, headers, post_data=None, *args, **kwargs):
+        headers = self._prepared_headers(method, headers)
+        return super().request_with_retries(method, url, headers, post_data, *args, **kwargs)
+
+    def request_stream_with_retries(self, method, url, headers, post_data=None, *args, **kwargs):
+        headers = self._prepared_headers(method, headers)
+        return super().request_stream_with_retries(method, url, headers, post_data, *args, **kwargs)
+
     def request(self, method, url, headers, post_data=None, *, _usage=None):
         return self._logged(self.inner.request, method, url, headers, post_data)
 
@@ -132,7 +148,7 @@ class LoggingHTTPClient(stripe.HTTPClient):
         return self._logged(self.inner.request_stream, method, url, headers, post_data)
 
     def _logged(self, send, method, url, headers, post_data):
-        headers = self._prepared_headers(method, headers)
+        headers = dict(headers or {})
         started = time.monotonic()
         log = ApiRequestLog(
             account=self.account,

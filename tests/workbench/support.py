@@ -119,7 +119,9 @@ class FakeStripeHTTPClient(stripe.HTTPClient):
             return json.dumps(body), status, {**request_id, **extra}
         key = headers.get("Authorization", "").removeprefix("Bearer ")
         if type(self).valid_keys is not None and key not in type(self).valid_keys:
-            error = {"type": "invalid_request_error", "message": "Invalid API Key provided."}
+            # Worst case: the key quoted back in full (Stripe masks it; we must not rely on it).
+            message = f"Invalid API Key provided: {key}"
+            error = {"type": "invalid_request_error", "message": message}
             return json.dumps({"error": error}), 401, request_id
         path = urlsplit(url).path
         if method == "get" and path == "/v1/account":

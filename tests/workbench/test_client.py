@@ -160,3 +160,17 @@ class Unreachable(stripe.HTTPClient):
 
     def request(self, *args, **kwargs):
         raise AssertionError("a sandbox connection must not use the Stripe client")
+
+
+def test_a_post_without_a_key_gets_one_that_survives_retries(acme, fake_stripe):
+    fake_stripe.queue(429, {"error": {"type": "invalid_request_error"}})
+    fake_stripe.queue(200, {"id": "cus_1"})
+    http = LoggingHTTPClient(fake_stripe(), account=acme, livemode=False)
+
+    body, status, _ = http.request_with_retries(
+        "post", "https://api.stripe.com/v1/customers", {}, "email=a%40example.com", 2
+    )
+
+    assert status == 200
+    keys = [request["headers"].get("Idempotency-Key") for request in fake_stripe.requests]
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]

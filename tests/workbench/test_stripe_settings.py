@@ -85,7 +85,9 @@ def test_a_wrong_key_shows_an_error_and_saves_nothing(owner, acme, fake_stripe):
     # The failed check is in the request log, without the key.
     with scope(account=acme):
         [log] = ApiRequestLog.objects.all()
-    assert log.status == 401 and "Revoked" not in str(log.params)
+    assert log.status == 401
+    assert "sk_test_51RevokedKey1111" not in f"{log.params} {log.error_message}"
+    assert log.error_message == "Invalid API Key provided: sk_test_…1111"
 
 
 def test_something_that_is_not_a_key_is_refused_without_calling_stripe(owner, acme, fake_stripe):
