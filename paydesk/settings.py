@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import secrets
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from paydesk import embedded
 
@@ -150,7 +152,24 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # The safety net for a lost drain trigger and for due retries when nothing else arrives.
+    "workbench-drain-events": {"task": "workbench.drain_events", "schedule": 60.0},
+    "workbench-prune-logs": {
+        "task": "workbench.prune_logs",
+        "schedule": crontab(hour=3, minute=0),
+    },
+}
+
+# --- Stripe -----------------------------------------------------------------------------
+PAYDESK_SANDBOX_HTTP_CLIENT = "sandbox.client.SandboxHTTPClient"
+PAYDESK_STRIPE_MAX_NETWORK_RETRIES = int(env("PAYDESK_STRIPE_MAX_NETWORK_RETRIES", "2"))
+PAYDESK_EVENT_MAX_ATTEMPTS = int(env("PAYDESK_EVENT_MAX_ATTEMPTS", "5"))
+PAYDESK_EVENT_RETRY_BASE_SECONDS = int(env("PAYDESK_EVENT_RETRY_BASE_SECONDS", "30"))
+PAYDESK_WEBHOOK_SECRET_OVERLAP = timedelta(
+    hours=int(env("PAYDESK_WEBHOOK_SECRET_OVERLAP_HOURS", "24"))
+)
+PAYDESK_LOG_RETENTION_DAYS = int(env("PAYDESK_LOG_RETENTION_DAYS", "30"))
 
 # --- Auth and sessions ------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -210,7 +229,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 # Without collectstatic there is no STATIC_ROOT yet; whitenoise then serves from the finders.
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+warnings.filterwarnings("ignore", message="No directory at")
 
 # --- API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -230,5 +249,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The SDK logs request bodies at DEBUG, which can hold card data and secrets.
+        "stripe": {"level": "WARNING"},
+    },
 }
