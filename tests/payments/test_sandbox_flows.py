@@ -18,12 +18,14 @@ from payments.models import (
     Dispute,
     PaymentIntent,
     PaymentMethod,
+    Payout,
     Refund,
 )
 from payments.services import PaymentError
 from reporting.models import DailyRollup
 from sandbox import services as sandbox_services
 from tests.payments.sandbox_support import webhooks_arrive
+from workbench import services as workbench_services
 from workbench.models import ApiRequestLog, Event
 
 pytestmark = pytest.mark.django_db
@@ -367,7 +369,12 @@ def test_a_disputed_payment_is_mirrored_with_its_fee(acme, owner_user, customer)
         assert dispute.charge.disputed is True
         assert (dispute.amount, dispute.reason) == (3000, "fraudulent")
         assert dispute.evidence_due_by is not None
-    assert today_rollup(acme).disputes == 1
+        withdrawal = BalanceTransaction.objects.get(source_stripe_id=dispute.stripe_id)
+        assert (withdrawal.amount, withdrawal.fee) == (-3000, 1500)
+    day = today_rollup(acme)
+    assert day.disputes == 1
+    assert day.fees == 117 + 1500
+    assert day.net_volume == (3000 - 117) + (-3000 - 1500)
 
 
 def test_funds_become_available_when_the_clock_passes_available_on(
@@ -391,3 +398,47 @@ def test_funds_become_available_when_the_clock_passes_available_on(
         assert transaction.status == "available"
         assert Event.objects.filter(type="balance.available", status="processed").exists()
     assert transaction.available_on > timezone.now()
+
+
+def test_a_replayed_event_stream_counts_nothing_twice(acme, owner_user, customer):
+    save_card(acme, owner_user, customer)
+    intent = charge(acme, owner_user, customer, amount=2000)
+    with scope(account=acme):
+        payment = Charge.objects.get()
+    services.payment_refund(
+        account=acme, livemode=False, charge=payment, amount=700, actor=owner_user
+    )
+    webhooks_arrive()
+    before = today_rollup(acme).measures()
+
+    replayed = workbench_services.events_replay(account=acme)
+    webhooks_arrive()
+
+    assert replayed > 3
+    assert today_rollup(acme).measures() == before
+    assert before["gross_volume"] == 2000 and before["refunds"] == 700
+    with scope(account=acme):
+        assert PaymentIntent.objects.get().stripe_id == intent.stripe_id
+
+
+def test_a_payout_is_followed_until_paid(connected, stripe, acme, owner_user, customer):
+    save_card(acme, owner_user, customer)
+    charge(acme, owner_user, customer, amount=10_000)
+    webhooks_arrive()
+    with scope(account=acme):
+        available_on = BalanceTransaction.objects.get().available_on
+    token = connected.secret_key(livemode=False).removeprefix("sk_test_sbx_")
+    sandbox_services.automatic_payouts_set(token_or_account=token, enabled=False)
+    sandbox_services.clock_advance(token_or_account=token, to=available_on + timedelta(hours=1))
+    created = stripe.v1.payouts.create(params={"amount": 5000, "currency": "usd"})
+    webhooks_arrive()
+    with scope(account=acme):
+        assert Payout.objects.get().status == "pending"
+
+    sandbox_services.clock_advance(token_or_account=token, to=available_on + timedelta(days=4))
+    webhooks_arrive()
+
+    with scope(account=acme):
+        payout = Payout.objects.get()
+        assert (payout.stripe_id, payout.status, payout.amount) == (created.id, "paid", 5000)
+        assert payout.automatic is False
