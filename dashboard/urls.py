@@ -63,22 +63,6 @@ PLACEHOLDERS = [
         "the operator pages",
     ),
     (
-        "payments/",
-        "payments",
-        "Transactions",
-        "payments.view",
-        "Every payment with its status, fee, customer and method.",
-        "the operator pages",
-    ),
-    (
-        "customers/",
-        "customers",
-        "Customers",
-        "customers.view",
-        "Customers with their saved payment methods (tokens only).",
-        "the operator pages",
-    ),
-    (
         "products/",
         "products",
         "Product catalog",

@@ -505,3 +505,65 @@ def payment_refund(
             context=context,
         )
     return row
+
+
+# --- Customer address and metadata (the customer pages' edit form) ----------------------
+
+ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code", "country")
+
+
+def customer_details_update(
+    *,
+    account: Account,
+    livemode: bool,
+    customer: Customer,
+    address: dict[str, str],
+    metadata: dict[str, str],
+    actor: User | None,
+    context: RequestContext | None = None,
+    idempotency_key: str | None = None,
+) -> Customer:
+    """Sets a customer's address and metadata (what `customer_update` does not cover).
+
+    Stripe merges metadata on update: keys the form no longer has are sent empty, which is
+    how Stripe deletes a key.
+    """
+    unknown = set(address) - set(ADDRESS_FIELDS)
+    if unknown:
+        raise PaymentError(f"Addresses have no field {', '.join(sorted(unknown))}.")
+    current_address = {
+        name: value or "" for name, value in (customer.data.get("address") or {}).items()
+    }
+    current_metadata = customer.data.get("metadata") or {}
+    new_address = {name: address.get(name, "") for name in ADDRESS_FIELDS}
+    params: dict[str, Any] = {}
+    if any(current_address.get(name, "") != value for name, value in new_address.items()):
+        params["address"] = new_address
+    metadata_changes = {
+        **{key: "" for key in current_metadata if key not in metadata},
+        **{key: value for key, value in metadata.items() if current_metadata.get(key) != value},
+    }
+    if metadata_changes:
+        params["metadata"] = metadata_changes
+    if not params:
+        return customer
+    client = client_for(account, livemode)
+    with stripe_errors():
+        updated = client.v1.customers.update(
+            customer.stripe_id,
+            params=params,
+            options=request_options(idempotency_key, customer.stripe_account),
+        )
+    with scope(account=account), transaction.atomic():
+        customer = mirroring.store_customer(
+            _source(account, livemode, customer.stripe_account), updated
+        )
+        audit_record(
+            account=account,
+            actor=actor,
+            action="customer.updated",
+            target=customer,
+            metadata={"changes": {name: params[name] for name in params}},
+            context=context,
+        )
+    return customer

@@ -5,12 +5,66 @@ Each block belongs to one area; add routes inside your area's block only.
 
 from django.urls import path  # noqa: F401
 
+from payments import views_customers, views_payments
+
 app_name = "payments"
 
 urlpatterns: list = [
     # --- balances, payouts, top-ups ---
     # --- end balances ---
     # --- transactions, payment detail, customers ---
+    path("a/<slug:account_slug>/payments/", views_payments.payment_list, name="payment_list"),
+    path(
+        "a/<slug:account_slug>/payments/<str:payment_id>/",
+        views_payments.payment_detail,
+        name="payment_detail",
+    ),
+    path(
+        "a/<slug:account_slug>/payments/<str:payment_id>/refund/",
+        views_payments.payment_refund,
+        name="payment_refund",
+    ),
+    path(
+        "a/<slug:account_slug>/payments/<str:payment_id>/capture/",
+        views_payments.payment_capture,
+        name="payment_capture",
+    ),
+    path(
+        "a/<slug:account_slug>/payments/<str:payment_id>/cancel/",
+        views_payments.payment_cancel,
+        name="payment_cancel",
+    ),
+    path("a/<slug:account_slug>/customers/", views_customers.customer_list, name="customer_list"),
+    path(
+        "a/<slug:account_slug>/customers/new/",
+        views_customers.customer_create,
+        name="customer_create",
+    ),
+    path(
+        "a/<slug:account_slug>/customers/<str:customer_id>/",
+        views_customers.customer_detail,
+        name="customer_detail",
+    ),
+    path(
+        "a/<slug:account_slug>/customers/<str:customer_id>/edit/",
+        views_customers.customer_edit,
+        name="customer_edit",
+    ),
+    path(
+        "a/<slug:account_slug>/customers/<str:customer_id>/cards/",
+        views_customers.customer_card_add,
+        name="customer_card_add",
+    ),
+    path(
+        "a/<slug:account_slug>/customers/<str:customer_id>/cards/<str:payment_method_id>/detach/",
+        views_customers.customer_card_detach,
+        name="customer_card_detach",
+    ),
+    path(
+        "a/<slug:account_slug>/customers/<str:customer_id>/charge/",
+        views_customers.customer_charge,
+        name="customer_charge",
+    ),
     # --- end transactions ---
     # --- disputes ---
     # --- end disputes ---
