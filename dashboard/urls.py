@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from dashboard import views
+from dashboard import views, views_search
 from dashboard.forms import SignInForm
 from dashboard.permissions import public
 
@@ -63,14 +63,6 @@ PLACEHOLDERS = [
         "the operator pages",
     ),
     (
-        "products/",
-        "products",
-        "Product catalog",
-        "catalog.view",
-        "Products and their one-time and recurring prices.",
-        "the operator pages",
-    ),
-    (
         "connect/",
         "connect",
         "Connect",
@@ -121,6 +113,7 @@ account_patterns = [
         name="team_invitation_revoke",
     ),
     path("settings/security/", views.security_history, name="security_history"),
+    path("search/", views_search.search_results, name="search"),
     *[
         path(
             route,

@@ -532,3 +532,127 @@ def customer_recent_payments(*, account: Account, customer: Customer, limit: int
         filters=PaymentListFilters(customer=customer.stripe_id),
         limit=limit,
     )
+
+
+# --- Disputes ---------------------------------------------------------------------------
+# This block's imports sit here so the blocks above stay as their authors wrote them.
+
+from datetime import timedelta  # noqa: E402
+
+from django.core.files.storage import default_storage  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from payments import models as payment_models  # noqa: E402
+
+DISPUTE_STATUS_LABELS = {
+    "warning_needs_response": "Inquiry: needs response",
+    "warning_under_review": "Inquiry: under review",
+    "warning_closed": "Inquiry closed",
+    "needs_response": "Needs response",
+    "under_review": "Under review",
+    "won": "Won",
+    "lost": "Lost",
+}
+DISPUTE_OPEN_STATUSES = ("needs_response", "warning_needs_response")
+# A deadline this close is shown as due soon.
+DISPUTE_DUE_SOON = timedelta(days=3)
+
+
+class DisputeTab:
+    """The status tabs of the disputes list, as the Stripe Dashboard groups them."""
+
+    NEEDS_RESPONSE = "needs_response"
+    UNDER_REVIEW = "under_review"
+    WON = "won"
+    LOST = "lost"
+    ALL = "all"
+
+    CHOICES = [
+        (NEEDS_RESPONSE, "Needs response"),
+        (UNDER_REVIEW, "Under review"),
+        (WON, "Won"),
+        (LOST, "Lost"),
+        (ALL, "All"),
+    ]
+    STATUSES = {
+        NEEDS_RESPONSE: DISPUTE_OPEN_STATUSES,
+        UNDER_REVIEW: ("under_review", "warning_under_review"),
+        WON: ("won",),
+        LOST: ("lost",),
+    }
+
+
+def dispute_status_label(status: str) -> str:
+    return DISPUTE_STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
+def dispute_deadline(dispute: payment_models.Dispute, now: datetime) -> str:
+    """The deadline state of a dispute still waiting for evidence: overdue, soon or ""."""
+    if dispute.status not in DISPUTE_OPEN_STATUSES or dispute.evidence_due_by is None:
+        return ""
+    if dispute.evidence_due_by <= now:
+        return "overdue"
+    return "soon" if dispute.evidence_due_by - now <= DISPUTE_DUE_SOON else ""
+
+
+def _with_labels(
+    disputes: list[payment_models.Dispute], now: datetime
+) -> list[payment_models.Dispute]:
+    for dispute in disputes:
+        dispute.status_label = dispute_status_label(dispute.status)
+        dispute.deadline = dispute_deadline(dispute, now)
+    return disputes
+
+
+def dispute_list(
+    *,
+    account: Account,
+    livemode: bool,
+    tab: str = DisputeTab.NEEDS_RESPONSE,
+    after: str | None = None,
+    limit: int = 25,
+    now: datetime | None = None,
+) -> Page[payment_models.Dispute]:
+    queryset = payment_models.Dispute.objects.filter(
+        account=account, livemode=livemode
+    ).select_related("charge", "charge__customer")
+    if tab != DisputeTab.ALL:
+        queryset = queryset.filter(status__in=DisputeTab.STATUSES[tab])
+    page = keyset_page(queryset, after=after, limit=limit)
+    _with_labels(page.rows, now or timezone.now())
+    return page
+
+
+def dispute_needing_response_count(*, account: Account, livemode: bool) -> int:
+    return payment_models.Dispute.objects.filter(
+        account=account, livemode=livemode, status__in=DISPUTE_OPEN_STATUSES
+    ).count()
+
+
+def dispute_get(
+    *, account: Account, livemode: bool, dispute_id: str, now: datetime | None = None
+) -> payment_models.Dispute | None:
+    dispute = (
+        payment_models.Dispute.objects.filter(
+            account=account, livemode=livemode, stripe_id=dispute_id
+        )
+        .select_related("charge", "charge__customer", "charge__payment_intent")
+        .first()
+    )
+    if dispute is not None:
+        _with_labels([dispute], now or timezone.now())
+    return dispute
+
+
+def dispute_evidence_files_kept(*, account: Account, dispute: payment_models.Dispute) -> list[str]:
+    """Uploads Paydesk kept itself because the connection has no Files API (the sandbox)."""
+    folder = dispute_evidence_folder(account=account, dispute=dispute)
+    if not default_storage.exists(folder):
+        return []
+    _, files = default_storage.listdir(folder)
+    return sorted(files)
+
+
+def dispute_evidence_folder(*, account: Account, dispute: payment_models.Dispute) -> str:
+    mode = "live" if dispute.livemode else "test"
+    return f"dispute_evidence/{account.pk}/{mode}/{dispute.stripe_id}"

@@ -51,6 +51,18 @@ class SyncResource:
 
 SYNC_RESOURCES: dict[str, SyncResource] = {}
 
+# Called with (account, rows) after each stored page, in its transaction: apps that derive
+# data from the mirror (reporting's rollups) register here from their AppConfig.ready, as
+# they register event handlers, so backfilled history counts as webhooks would.
+PageListener = Callable[[Account, list[Any]], None]
+PAGE_LISTENERS: list[PageListener] = []
+
+
+def on_page_stored(listener: PageListener) -> PageListener:
+    if listener not in PAGE_LISTENERS:
+        PAGE_LISTENERS.append(listener)
+    return listener
+
 
 def register_sync_resource(resource: SyncResource) -> None:
     SYNC_RESOURCES[resource.name] = resource
@@ -157,11 +169,14 @@ class Syncer:
             source = Source.api_read(account=self.account, livemode=self.livemode)
             with transaction.atomic():
                 newest = cursor.run_high_water
+                rows = []
                 for obj in objects:
-                    resource.store(source, obj)
+                    rows.append(resource.store(source, obj))
                     created = from_timestamp(obj.get("created"))
                     if created is not None and (newest is None or created > newest):
                         newest = created
+                for listener in PAGE_LISTENERS:
+                    listener(self.account, rows)
                 cursor.run_high_water = newest
                 cursor.objects_synced += len(objects)
                 if objects and page.has_more:

@@ -5,6 +5,8 @@ Each block belongs to one area; add routes inside your area's block only.
 
 from django.urls import path  # noqa: F401
 
+import payments.views_disputes as views_disputes
+
 from payments import views_customers, views_payments
 
 app_name = "payments"
@@ -67,5 +69,21 @@ urlpatterns: list = [
     ),
     # --- end transactions ---
     # --- disputes ---
+    path("a/<slug:account_slug>/disputes/", views_disputes.dispute_list, name="dispute_list"),
+    path(
+        "a/<slug:account_slug>/disputes/<str:dispute_id>/",
+        views_disputes.dispute_detail,
+        name="dispute_detail",
+    ),
+    path(
+        "a/<slug:account_slug>/disputes/<str:dispute_id>/evidence/",
+        views_disputes.dispute_evidence,
+        name="dispute_evidence",
+    ),
+    path(
+        "a/<slug:account_slug>/disputes/<str:dispute_id>/accept/",
+        views_disputes.dispute_accept,
+        name="dispute_accept",
+    ),
     # --- end disputes ---
 ]

@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from django.db.models import F, Model
+from django.db import connection
+from django.db.models import Model
 
 from dashboard.models import Account
 from payments.mirroring import stripe_id_of
 from payments.models import BalanceTransaction, Charge, Customer, Dispute, Refund
+from payments.sync import on_page_stored
 from reporting.models import ROLLUP_MEASURES, DailyRollup, RollupContribution
 from workbench.dispatch import handles
 
@@ -78,14 +80,22 @@ def contribution_of(row: Model, account: Account) -> tuple[str, dict[str, int]]:
 
 
 def _add(account: Account, livemode: bool, currency: str, day: date, delta: dict[str, int]):
+    """Adds `delta` to the day's row, creating it if needed: one statement, no race."""
     if not any(delta.values()):
         return
-    rollup, _ = DailyRollup.objects.get_or_create(
-        account=account, livemode=livemode, currency=currency, day=day
-    )
-    DailyRollup.objects.filter(pk=rollup.pk).update(
-        **{name: F(name) + value for name, value in delta.items() if value}
-    )
+    table = DailyRollup._meta.db_table
+    names = list(ROLLUP_MEASURES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (account_id, livemode, currency, day, updated, {", ".join(names)})
+            VALUES (%s, %s, %s, %s, now(), {", ".join(["%s"] * len(names))})
+            ON CONFLICT (account_id, livemode, currency, day) DO UPDATE SET
+                updated = now(),
+                {", ".join(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in names)}
+            """,  # noqa: S608 (table and column names are ours, every value is a parameter)
+            [account.pk, livemode, currency, day, *(delta[name] for name in names)],
+        )
 
 
 def refresh_contribution(row: Model | None, account: Account) -> None:
@@ -140,6 +150,17 @@ def _mirrored(model: type[Model], account: Account, stripe_id: str) -> Model | N
 def _refresh_balance_transactions(account: Account, *stripe_ids: str) -> None:
     for stripe_id in stripe_ids:
         refresh_contribution(_mirrored(BalanceTransaction, account, stripe_id), account)
+
+
+CONTRIBUTING = (Charge, Refund, BalanceTransaction, Dispute, Customer)
+
+
+@on_page_stored
+def backfilled_rollups(account: Account, rows: list[Model]) -> None:
+    """Objects stored by `stripe_sync` count like objects that came by webhook."""
+    for row in rows:
+        if isinstance(row, CONTRIBUTING):
+            refresh_contribution(row, account)
 
 
 @handles("charge.*")

@@ -231,9 +231,13 @@ def test_funds_become_available_on_balance_available(acme, deliver, in_acme):
 
 
 def test_payouts_and_topups_follow_their_lifecycle(acme, deliver, in_acme):
-    deliver(FakeEvent(acme, "payout.created", so.payout(status="pending"), at(0)))
-    deliver(FakeEvent(acme, "payout.paid", so.payout(status="paid"), at(50)))
-    deliver(FakeEvent(acme, "payout.updated", so.payout(status="in_transit"), at(20)))
+    # A manual payout: an automatic one, once paid, also makes the Balances handler ask
+    # Stripe which transactions it settled, which needs a connection this test lacks.
+    deliver(FakeEvent(acme, "payout.created", so.payout(status="pending", automatic=False), at(0)))
+    deliver(FakeEvent(acme, "payout.paid", so.payout(status="paid", automatic=False), at(50)))
+    deliver(
+        FakeEvent(acme, "payout.updated", so.payout(status="in_transit", automatic=False), at(20))
+    )
     deliver(FakeEvent(acme, "topup.succeeded", so.topup(status="succeeded"), at(5)))
 
     assert Payout.objects.get().status == "paid"

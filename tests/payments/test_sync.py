@@ -19,6 +19,7 @@ from payments.models import (
     Refund,
     SyncCursor,
 )
+from reporting.models import DailyRollup
 from workbench.models import ApiRequestLog
 
 pytestmark = pytest.mark.django_db
@@ -188,3 +189,15 @@ def test_it_needs_a_connected_account(acme):
         run_sync()
     with pytest.raises(CommandError, match="No account"):
         call_command("stripe_sync", "--account", "nobody")
+
+
+def test_backfilled_history_counts_in_the_rollups_once(history, acme):
+    run_sync()
+    run_sync()
+
+    with scope(account=acme):
+        day = DailyRollup.objects.get(livemode=False, currency="usd")
+    assert (day.successful_payments, day.new_customers) == (3, 3)
+    assert day.gross_volume == 1000 + 1001 + 1002
+    assert (day.refunds, day.fees) == (300, 3 * 59)
+    assert day.net_volume == 3003 - 3 * 59 - 300
