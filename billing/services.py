@@ -19,6 +19,7 @@ from payments.mirroring import Source
 from payments.services import (
     PaymentError,
     client_for,
+    new_idempotency_key,
     request_options,
     stripe_errors,
     without_blanks,
@@ -243,3 +244,144 @@ def price_set_active(
             context=context,
         )
     return price
+
+
+PRODUCT_FIELDS = ("name", "description")
+
+
+def product_update(
+    *,
+    account: Account,
+    livemode: bool,
+    product: Product,
+    changes: dict[str, str],
+    actor: User | None,
+    context: RequestContext | None = None,
+    idempotency_key: str | None = None,
+) -> Product:
+    """Renames a product or changes its description; only what changed is sent."""
+    unknown = set(changes) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise CatalogError(f"Products have no field {', '.join(sorted(unknown))}.")
+    if "name" in changes and not changes["name"].strip():
+        raise CatalogError("A product needs a name.")
+    changed = {
+        name: {"from": getattr(product, name), "to": value.strip()}
+        for name, value in changes.items()
+        if getattr(product, name) != value.strip()
+    }
+    if not changed:
+        return product
+    client = client_for(account, livemode)
+    with stripe_errors():
+        # An empty description clears it at Stripe, as in its API.
+        updated = client.v1.products.update(
+            product.stripe_id,
+            params={name: change["to"] for name, change in changed.items()},
+            options=request_options(idempotency_key, product.stripe_account),
+        )
+    with scope(account=account), transaction.atomic():
+        product = mirroring.store_product(
+            Source.api_read(
+                account=account, livemode=livemode, stripe_account=product.stripe_account
+            ),
+            updated,
+        )
+        _audit(
+            account=account,
+            actor=actor,
+            action="product.updated",
+            target=product,
+            metadata={"changes": changed},
+            context=context,
+        )
+    return product
+
+
+def product_set_default_price(
+    *,
+    account: Account,
+    livemode: bool,
+    product: Product,
+    price: Price,
+    actor: User | None,
+    context: RequestContext | None = None,
+    idempotency_key: str | None = None,
+) -> Product:
+    """Makes one of the product's prices the default, as the Dashboard's "Set as default"."""
+    if price.product_stripe_id != product.stripe_id:
+        raise CatalogError(f"{price.stripe_id} is not a price of {product.stripe_id}.")
+    if not price.active:
+        raise CatalogError("An archived price cannot be the default.")
+    client = client_for(account, livemode)
+    with stripe_errors():
+        updated = client.v1.products.update(
+            product.stripe_id,
+            params={"default_price": price.stripe_id},
+            options=request_options(idempotency_key, product.stripe_account),
+        )
+    with scope(account=account), transaction.atomic():
+        product = mirroring.store_product(
+            Source.api_read(
+                account=account, livemode=livemode, stripe_account=product.stripe_account
+            ),
+            updated,
+        )
+        _audit(
+            account=account,
+            actor=actor,
+            action="product.default_price_set",
+            target=product,
+            metadata={"price": price.stripe_id},
+            context=context,
+        )
+    return product
+
+
+def product_create_with_price(
+    *,
+    account: Account,
+    livemode: bool,
+    name: str,
+    actor: User | None,
+    description: str = "",
+    unit_amount: int | None = None,
+    currency: str = "",
+    recurring_interval: str = "",
+    context: RequestContext | None = None,
+    idempotency_key: str | None = None,
+) -> Product:
+    """A new product and, when `unit_amount` is given, its first price, which becomes the
+    default price (as in the Dashboard's "Add product" form)."""
+    key = idempotency_key or new_idempotency_key()
+    product = product_create(
+        account=account,
+        livemode=livemode,
+        name=name,
+        description=description,
+        actor=actor,
+        context=context,
+        idempotency_key=f"{key}-product",
+    )
+    if unit_amount is None:
+        return product
+    price = price_create(
+        account=account,
+        livemode=livemode,
+        product=product,
+        unit_amount=unit_amount,
+        currency=currency,
+        recurring_interval=recurring_interval,
+        actor=actor,
+        context=context,
+        idempotency_key=f"{key}-price",
+    )
+    return product_set_default_price(
+        account=account,
+        livemode=livemode,
+        product=product,
+        price=price,
+        actor=actor,
+        context=context,
+        idempotency_key=f"{key}-default",
+    )

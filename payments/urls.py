@@ -6,7 +6,6 @@ Each block belongs to one area; add routes inside your area's block only.
 from django.urls import path  # noqa: F401
 
 import payments.views_disputes as views_disputes
-
 from payments import views_customers, views_payments
 
 app_name = "payments"
