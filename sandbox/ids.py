@@ -44,6 +44,11 @@ PREFIX_TYPES = {
     "price": "price",
     "evt": "event",
     "we": "webhook_endpoint",
+    "py": "charge",
+    "tr": "transfer",
+    "trr": "transfer_reversal",
+    "fee": "application_fee",
+    "fr": "fee_refund",
 }
 
 

@@ -180,3 +180,24 @@ def automatic_payouts_set(*, token_or_account: str | SandboxAccount, enabled: bo
     account = resolve_account(token_or_account)
     account.settings = {**account.settings, "automatic_payouts": enabled}
     account.save(update_fields=["settings"])
+
+
+@transaction.atomic
+def connect_account_state(
+    *,
+    token_or_account: str | SandboxAccount,
+    account: str,
+    state: str,
+    livemode: bool = False,
+    **options: Any,
+) -> dict[str, Any]:
+    """Move a connected account through onboarding as Stripe would after review: `enabled`,
+    `restricted`, `restricted_soon` (options: `deadline`, `currently_due`), `in_review`
+    (`pending_verification`) or `rejected` (`reason`: fraud, terms_of_service, other)."""
+    from sandbox.resources import connect
+
+    ctx = _context(resolve_account(token_or_account), livemode=livemode)
+    row = connect.get_account(ctx, account, for_update=True)
+    result = connect.set_state(ctx, row, state, **options)
+    _deliver_after_commit(ctx)
+    return result

@@ -5,6 +5,8 @@ from sandbox.resources import (  # noqa: F401
     balance,
     catalog,
     charges,
+    connect,
+    connect_money,
     customers,
     disputes,
     payment_intents,

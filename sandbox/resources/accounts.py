@@ -77,9 +77,19 @@ def account_object(ctx: Context) -> dict[str, Any]:
 
 
 def automatic_payouts(ctx: Context) -> bool:
+    from sandbox.resources import connect
+
+    # A connected account pays out on its own schedule (settings.payouts.schedule).
+    connected = connect.payout_due_today(ctx)
+    if connected is not None:
+        return connected
     return (ctx.account.settings or {}).get("automatic_payouts", True)
 
 
 @route("GET", r"/v1/account")
 def retrieve(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    if ctx.stripe_account:
+        from sandbox.resources import connect
+
+        return connect.get_account(ctx, ctx.stripe_account).data
     return account_object(ctx)

@@ -89,7 +89,7 @@ def build(
         "amount_refunded": 0,
         "application": None,
         "application_fee": None,
-        "application_fee_amount": None,
+        "application_fee_amount": intent.get("application_fee_amount"),
         "balance_transaction": None,
         "billing_details": payment_method["billing_details"],
         "calculated_statement_descriptor": (
@@ -107,7 +107,7 @@ def build(
         "fraud_details": {},
         "livemode": ctx.livemode,
         "metadata": dict(intent.get("metadata") or {}),
-        "on_behalf_of": None,
+        "on_behalf_of": intent.get("on_behalf_of"),
         "outcome": outcome,
         "paid": status == "succeeded",
         "payment_intent": intent["id"],
@@ -132,7 +132,7 @@ def build(
         "statement_descriptor": intent.get("statement_descriptor"),
         "statement_descriptor_suffix": intent.get("statement_descriptor_suffix"),
         "status": status,
-        "transfer_data": None,
+        "transfer_data": intent.get("transfer_data"),
         "transfer_group": intent.get("transfer_group"),
     }
 

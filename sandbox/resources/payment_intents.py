@@ -7,7 +7,7 @@ from typing import Any
 from sandbox import cards, events, ids, store
 from sandbox.errors import StripeError, invalid, unexpected_state
 from sandbox.params import boolean, currency, integer, metadata, string, string_list
-from sandbox.resources import charges, payment_methods
+from sandbox.resources import charges, connect_money, payment_methods
 from sandbox.routes import route
 from sandbox.store import Context
 
@@ -106,6 +106,7 @@ def create(ctx: Context, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         "transfer_data": None,
         "transfer_group": string(params, "transfer_group"),
     }
+    data.update(connect_money.intent_connect_fields(ctx, params))
     if "card" not in data["payment_method_types"]:
         raise invalid(
             "The sandbox supports the `card` payment method type only.",
@@ -244,6 +245,7 @@ def succeed(
     if not manual:
         transaction = charges.settle(ctx, charge, charge["amount"])
         charge["balance_transaction"] = transaction.stripe_id
+        connect_money.after_capture(ctx, charge, data, charge["amount"], transaction)
     charge_row = store.create(ctx, "charge", charge)
     data.update(
         latest_charge=charge["id"],
@@ -337,6 +339,7 @@ def capture(ctx: Context, params: dict[str, Any], id: str) -> dict[str, Any]:
         amount_refunded=charge["amount"] - amount,
         balance_transaction=transaction.stripe_id,
     )
+    connect_money.after_capture(ctx, charge, data, amount, transaction)
     charge_row.data = charge
     store.save(charge_row)
     data.update(status="succeeded", amount_received=amount, amount_capturable=0)
