@@ -204,3 +204,17 @@ class RecentPage(TenantModel):
             models.UniqueConstraint(fields=["account", "user", "path"], name="recent_unique_path")
         ]
         ordering = ["-visited_at"]
+
+
+class HomeLayout(TenantModel):
+    """The widgets one member chose for the Home page of one account, in order."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    # Widget keys from dashboard.widgets, in display order.
+    widgets = models.JSONField(default=list)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "user"], name="homelayout_unique_user")
+        ]

@@ -55,14 +55,6 @@ auth_patterns = [
 # Pages whose features arrive with later work; each says so instead of showing figures.
 PLACEHOLDERS = [
     (
-        "balances/",
-        "balances",
-        "Balances",
-        "balances.view",
-        "Available and pending funds per currency, payouts and top-ups.",
-        "the operator pages",
-    ),
-    (
         "connect/",
         "connect",
         "Connect",
@@ -98,6 +90,8 @@ PLACEHOLDERS = [
 
 account_patterns = [
     path("", views.home, name="home"),
+    path("home/edit/", views.home_edit, name="home_edit"),
+    path("home/layout/", views.home_layout_save, name="home_layout_save"),
     path("mode/", views.mode_toggle, name="mode_toggle"),
     path("shortcuts/pin/", views.pin_toggle, name="pin_toggle"),
     path("settings/", views.settings_index, name="settings"),

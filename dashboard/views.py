@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from dashboard import forms, selectors, services
+from dashboard import forms, selectors, services, widgets
 from dashboard.models import Membership
 from dashboard.permissions import authenticated, public, requires
 from dashboard.roles import role_can
@@ -45,7 +45,46 @@ def account_create(request: HttpRequest) -> HttpResponse:
 
 @requires("dashboard.view", title="Home")
 def home(request: HttpRequest, account_slug: str) -> HttpResponse:
-    return render(request, "dashboard/home.html")
+    period = widgets.period_from_query(request.GET, today=widgets.account_today(request.account))
+    keys = widgets.layout_keys(account=request.account, membership=request.membership)
+    context = {
+        "period": period,
+        "presets": widgets.PRESETS,
+        "cards": widgets.render_cards(request, period, keys),
+        "has_activity": widgets.has_activity(request),
+    }
+    template = "dashboard/home.html"
+    return render(request, f"{template}#overview" if request.htmx else template, context)
+
+
+@requires("dashboard.view", title="Edit overview")
+def home_edit(request: HttpRequest, account_slug: str) -> HttpResponse:
+    """The overview editor. Each up/down/remove/add is a GET on the draft carried in the
+    form; nothing is saved until Apply posts it to `home_layout_save`."""
+    if request.GET.get("draft"):
+        draft = widgets.clean_keys(request.GET.getlist("w"), membership=request.membership)
+    else:
+        draft = widgets.layout_keys(account=request.account, membership=request.membership)
+    for operation in ("up", "down", "remove", "add"):
+        if request.GET.get(operation):
+            draft = widgets.layout_edit(draft, operation=operation, key=request.GET[operation])
+    draft = widgets.clean_keys(draft, membership=request.membership)
+    context = {"editor": widgets.editor(draft, membership=request.membership)}
+    template = "dashboard/home_edit.html"
+    return render(request, f"{template}#editor" if request.htmx else template, context)
+
+
+@require_POST
+@requires("dashboard.view")
+def home_layout_save(request: HttpRequest, account_slug: str) -> HttpResponse:
+    widgets.layout_save(
+        account=request.account,
+        user=request.user,
+        membership=request.membership,
+        keys=request.POST.getlist("w"),
+    )
+    messages.success(request, "Overview saved.")
+    return _redirect(request, reverse("dashboard:home", args=[account_slug]))
 
 
 def _back(request: HttpRequest, fallback: str) -> str:

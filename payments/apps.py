@@ -7,7 +7,10 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the webhook event handlers with workbench.dispatch.
-        from payments import handlers  # noqa: F401
+        from payments import (
+            handlers,  # noqa: F401
+            handlers_balances,  # noqa: F401
+        )
 
         self.register_search_providers()
 

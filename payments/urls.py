@@ -5,6 +5,7 @@ Each block belongs to one area; add routes inside your area's block only.
 
 from django.urls import path  # noqa: F401
 
+import payments.views_balances as balances_views
 import payments.views_disputes as views_disputes
 from payments import views_customers, views_payments
 
@@ -12,6 +13,34 @@ app_name = "payments"
 
 urlpatterns: list = [
     # --- balances, payouts, top-ups ---
+    path("a/<slug:account_slug>/balances/", balances_views.balances, name="balances"),
+    path(
+        "a/<slug:account_slug>/balances/history/",
+        balances_views.balance_history,
+        name="balance_history",
+    ),
+    path("a/<slug:account_slug>/balances/payouts/", balances_views.payouts, name="payouts"),
+    path(
+        "a/<slug:account_slug>/balances/payouts/new/",
+        balances_views.payout_create,
+        name="payout_create",
+    ),
+    path(
+        "a/<slug:account_slug>/balances/payouts/<str:payout_id>/",
+        balances_views.payout_detail,
+        name="payout_detail",
+    ),
+    path(
+        "a/<slug:account_slug>/balances/payouts/<str:payout_id>/cancel/",
+        balances_views.payout_cancel,
+        name="payout_cancel",
+    ),
+    path("a/<slug:account_slug>/balances/topups/", balances_views.topups, name="topups"),
+    path(
+        "a/<slug:account_slug>/balances/topups/new/",
+        balances_views.topup_create,
+        name="topup_create",
+    ),
     # --- end balances ---
     # --- transactions, payment detail, customers ---
     path("a/<slug:account_slug>/payments/", views_payments.payment_list, name="payment_list"),

@@ -8,3 +8,8 @@ class ReportingConfig(AppConfig):
     def ready(self) -> None:
         # Registers the webhook event handlers with workbench.dispatch.
         from reporting import handlers  # noqa: F401
+
+        # The Home page's widgets (dashboard cannot import reporting: it registers them).
+        from reporting.widgets import register as register_home_widgets
+
+        register_home_widgets()
