@@ -6,4 +6,6 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("", include("billing.urls")),
     path("", include("reporting.urls")),
+    path("", include("workbench.urls_api_keys")),
+    path("api/", include("paydesk.api_urls")),
 ]

@@ -737,3 +737,126 @@ def dispute_close(
         metadata={"amount": dispute.amount, "currency": dispute.currency},
         context=context,
     )
+
+
+# --- For the REST API: deleting a customer, charging a saved card with the customer present
+
+
+def customer_delete(
+    *,
+    account: Account,
+    livemode: bool,
+    customer: Customer,
+    actor: User | None,
+    context: RequestContext | None = None,
+) -> Customer:
+    """Deletes the customer at Stripe (its saved cards go with it); the mirror row stays,
+    marked deleted, so past payments still name who paid."""
+    client = client_for(account, livemode)
+    options = {"stripe_account": customer.stripe_account} if customer.stripe_account else {}
+    with stripe_errors():
+        deleted = client.v1.customers.delete(customer.stripe_id, options=options)
+    with scope(account=account), transaction.atomic():
+        row = mirroring.store_customer(
+            _source(account, livemode, customer.stripe_account), deleted
+        )
+        audit_record(
+            account=account,
+            actor=actor,
+            action="customer.deleted",
+            target=row,
+            target_repr=customer.email or customer.name or customer.stripe_id,
+            context=context,
+        )
+    return row
+
+
+def payment_create(
+    *,
+    account: Account,
+    livemode: bool,
+    customer: Customer,
+    amount: int,
+    currency: str,
+    actor: User | None,
+    off_session: bool = True,
+    payment_method: str = "",
+    description: str = "",
+    capture: bool = True,
+    context: RequestContext | None = None,
+    idempotency_key: str | None = None,
+) -> PaymentIntent:
+    """Charges a customer's saved card. Off session (the customer is away) is
+    `payment_charge_saved_card`; on session, a card that asks for authentication (3D
+    Secure) is not a decline: the intent comes back `requires_action` with its
+    `next_action` and `client_secret`, for the platform's front end to finish."""
+    if off_session:
+        return payment_charge_saved_card(
+            account=account,
+            livemode=livemode,
+            customer=customer,
+            amount=amount,
+            currency=currency,
+            actor=actor,
+            payment_method=payment_method,
+            description=description,
+            capture=capture,
+            context=context,
+            idempotency_key=idempotency_key,
+        )
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise PaymentError("The amount must be a positive whole number of minor units.")
+    currency = currency.lower()
+    if len(currency) != 3:
+        raise PaymentError("Give a three-letter currency code.")
+    payment_method = payment_method or default_payment_method(account=account, customer=customer)
+    if not payment_method:
+        raise PaymentError(f"{customer.stripe_id} has no saved card to charge.")
+    params = without_blanks(
+        {
+            "amount": amount,
+            "currency": currency,
+            "customer": customer.stripe_id,
+            "payment_method": payment_method,
+            "payment_method_types": ["card"],
+            "confirm": True,
+            "capture_method": None if capture else "manual",
+            "description": description,
+            "expand": EXPAND_CHARGE,
+        }
+    )
+    client = client_for(account, livemode)
+    audit = {
+        "amount": amount,
+        "currency": currency,
+        "customer": customer.stripe_id,
+        "on_session": True,
+    }
+    try:
+        with stripe_errors():
+            intent = client.v1.payment_intents.create(
+                params=params, options=request_options(idempotency_key, customer.stripe_account)
+            )
+    except PaymentError as error:
+        if error.payment_intent:
+            _store_intent(
+                account=account,
+                livemode=livemode,
+                intent=error.payment_intent,
+                actor=actor,
+                action="payment.declined",
+                metadata={**audit, "code": error.code, "decline_code": error.decline_code},
+                context=context,
+                stripe_account=customer.stripe_account,
+            )
+        raise
+    return _store_intent(
+        account=account,
+        livemode=livemode,
+        intent=intent,
+        actor=actor,
+        action="payment.created",
+        metadata=audit,
+        context=context,
+        stripe_account=customer.stripe_account,
+    )

@@ -238,3 +238,120 @@ class ApiRequestLog(TenantModel):
     @property
     def succeeded(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
+
+
+# --- The console's own REST API (issue 8) ------------------------------------------------
+
+
+def new_api_key_id() -> str:
+    from dashboard.models import public_id
+
+    return public_id("key")
+
+
+class ApiKey(TenantModel):
+    """A secret key for Paydesk's REST API, per account and mode.
+
+    Only the SHA-256 of the full key is kept (`key_hash`, looked up on every request);
+    the key itself is shown once, when it is created or rolled. A restricted key carries
+    `permissions` ({"customers": "write", "payments": "read", …}); a full-access key has
+    `restricted` False and may use every resource.
+    """
+
+    class Access(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Write"
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_api_key_id)
+    name = models.CharField(max_length=100)
+    livemode = models.BooleanField(default=False)
+    key_hash = models.CharField(max_length=64, unique=True)
+    # `pd_sk_test_…a1b2`: enough to recognise a key in a list or a log, never to use it.
+    hint = models.CharField(max_length=40)
+    restricted = models.BooleanField(default=False)
+    permissions = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+    # Written at most once a minute, so authentication stays a single read most of the time.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    # Set when the key is rolled: it keeps working until then (the overlap chosen).
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    rolled_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["account", "livemode", "-created"], name="apikey_account_list")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint})"
+
+    def is_active(self, *, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def allows(self, *, resource: str, write: bool) -> bool:
+        if not self.restricted:
+            return True
+        access = self.permissions.get(resource)
+        return access == self.Access.WRITE or (access == self.Access.READ and not write)
+
+
+class ApiIdempotencyRecord(TenantModel):
+    """One `Idempotency-Key` an API key used, and the answer it got (kept 24 hours).
+
+    `status` is null while the first request is still running: a second request with the
+    same key meanwhile is refused with 409 instead of running twice.
+    """
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of method, path and body: the same key with another request is refused.
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    body = models.JSONField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "key"], name="apiidempotency_unique_key")
+        ]
+        indexes = [models.Index(fields=["created"], name="apiidempotency_created")]
+
+
+class ApiIncomingLog(TenantModel):
+    """One request made to Paydesk's REST API with one of the account's keys (the incoming
+    side of the request logs; `ApiRequestLog` is the outgoing side, to Stripe).
+
+    Never holds the Authorization header, a key or a body: the key's hint, the route
+    pattern (`/api/v1/customers/{customer_id}`), the status and the time it took.
+    """
+
+    api_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    key_hint = models.CharField(max_length=40)
+    livemode = models.BooleanField()
+    method = models.CharField(max_length=10)
+    endpoint = models.CharField(max_length=255)
+    status = models.PositiveSmallIntegerField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    request_id = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    idempotent_replayed = models.BooleanField(default=False)
+    error_type = models.CharField(max_length=100, blank=True, default="")
+    error_code = models.CharField(max_length=100, blank=True, default="")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["account", "-created"], name="apiincominglog_account")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.endpoint} → {self.status}"
