@@ -249,8 +249,10 @@ def _fee_of(source: Source, balance_transaction_id: str) -> int | None:
 def store_charge(source: Source, obj: Any) -> Charge:
     obj = as_dict(obj)
     balance_transaction = obj.get("balance_transaction")
+    known_fee = None
     if isinstance(balance_transaction, Mapping):
-        store_balance_transaction(source, balance_transaction)
+        # The charge row is written next with this fee: no need to update charges here.
+        known_fee = store_balance_transaction(source, balance_transaction, update_charges=False).fee
         obj = {**obj, "balance_transaction": balance_transaction["id"]}
     details = obj.get("payment_method_details") or {}
     card = details.get("card") or {}
@@ -285,7 +287,7 @@ def store_charge(source: Source, obj: Any) -> Charge:
             "card_brand": text(card.get("brand")),
             "card_last4": text(card.get("last4"))[:4],
             "balance_transaction_stripe_id": balance_transaction_id,
-            "fee": _fee_of(source, balance_transaction_id),
+            "fee": known_fee if known_fee is not None else _fee_of(source, balance_transaction_id),
             "receipt_email": text(obj.get("receipt_email"))[:512],
             "description": text(obj.get("description")),
         },
@@ -363,7 +365,9 @@ def store_dispute(source: Source, obj: Any) -> Dispute:
 PAYOUT_TRANSACTION_TYPES = frozenset({"payout", "payout_cancel", "payout_failure"})
 
 
-def store_balance_transaction(source: Source, obj: Any) -> BalanceTransaction:
+def store_balance_transaction(
+    source: Source, obj: Any, *, update_charges: bool = True
+) -> BalanceTransaction:
     obj = as_dict(obj)
     kind = text(obj.get("type"))
     source_id = stripe_id_of(obj.get("source"))
@@ -384,9 +388,10 @@ def store_balance_transaction(source: Source, obj: Any) -> BalanceTransaction:
             "payout_stripe_id": source_id if kind in PAYOUT_TRANSACTION_TYPES else "",
         },
     )
-    Charge.objects.filter(
-        account=source.account, balance_transaction_stripe_id=row.stripe_id
-    ).exclude(fee=row.fee).update(fee=row.fee)
+    if update_charges:
+        Charge.objects.filter(
+            account=source.account, balance_transaction_stripe_id=row.stripe_id
+        ).exclude(fee=row.fee).update(fee=row.fee)
     return row
 
 
