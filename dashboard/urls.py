@@ -55,36 +55,12 @@ auth_patterns = [
 # Pages whose features arrive with later work; each says so instead of showing figures.
 PLACEHOLDERS = [
     (
-        "connect/",
-        "connect",
-        "Connect",
-        "connect.view",
-        "Connected accounts, their onboarding state and money movement.",
-        "Connect",
-    ),
-    (
         "billing/",
         "billing",
         "Billing",
         "billing.view",
         "Subscriptions, invoices and coupons.",
         "Billing",
-    ),
-    (
-        "reports/",
-        "reports",
-        "Reporting",
-        "reports.view",
-        "Financial reports and exports.",
-        "Reporting",
-    ),
-    (
-        "workbench/",
-        "workbench",
-        "Workbench",
-        "developers.view",
-        "Request logs, events and webhooks.",
-        "the Workbench",
     ),
 ]
 

@@ -13,3 +13,9 @@ class ReportingConfig(AppConfig):
         from reporting.widgets import register as register_home_widgets
 
         register_home_widgets()
+
+        # What the Export button of each list page can write, and the financial reports.
+        from reporting import export_sources, reports
+
+        export_sources.register()
+        reports.register()

@@ -75,3 +75,114 @@ class RollupContribution(TenantModel, Measures):
                 fields=["account", "kind", "stripe_id"], name="rollupcontribution_unique_object"
             )
         ]
+
+
+# --- Report runs, exports and scheduled reports -----------------------------------------
+
+
+def new_report_run_id() -> str:
+    from dashboard.models import public_id
+
+    return public_id("rr")
+
+
+def new_saved_report_id() -> str:
+    from dashboard.models import public_id
+
+    return public_id("srp")
+
+
+class ReportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "Excel (XLSX)"
+
+
+class ReportFrequency(models.TextChoices):
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+    MONTHLY = "monthly", "Monthly"
+
+
+class SavedReport(TenantModel):
+    """A report (an export source and its parameters) run on a schedule and mailed, as a
+    link, to the team members who subscribed."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_saved_report_id)
+    name = models.CharField(max_length=120)
+    livemode = models.BooleanField(default=False)
+    # An export source key from reporting.exports (the report's kind).
+    source = models.CharField(max_length=64)
+    # Filters, columns, metadata keys: the same parameters an export takes.
+    parameters = models.JSONField(default=dict, blank=True)
+    format = models.CharField(max_length=4, choices=ReportFormat.choices, default="csv")
+    frequency = models.CharField(max_length=8, choices=ReportFrequency.choices)
+    subscribers = models.ManyToManyField("dashboard.User", blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        "dashboard.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    next_run_at = models.DateTimeField(db_index=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReportRun(TenantModel):
+    """One export or report file being made: who asked, with what, how far it got."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    public_id = models.CharField(max_length=32, unique=True, default=new_report_run_id)
+    livemode = models.BooleanField(default=False)
+    # An export source key from reporting.exports.
+    source = models.CharField(max_length=64)
+    # {"filters": {...}, "columns": [...], "metadata_keys": [...]}: enough to run it again.
+    parameters = models.JSONField(default=dict, blank=True)
+    format = models.CharField(max_length=4, choices=ReportFormat.choices, default="csv")
+    requested_by = models.ForeignKey(
+        "dashboard.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    saved_report = models.ForeignKey(
+        SavedReport, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_done = models.BigIntegerField(default=0)
+    rows_total = models.BigIntegerField(null=True, blank=True)
+    row_count = models.BigIntegerField(null=True, blank=True)
+    # The file's name in Django's default storage ("" until the run succeeded).
+    file = models.CharField(max_length=500, blank=True, default="")
+    file_size = models.BigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Touched while a worker writes rows: a running run with an old heartbeat lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["account", "-created"], name="reportrun_account_created")]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)
