@@ -295,22 +295,15 @@ def _text(max_length: int, **options) -> serializers.CharField:
 class StrictSerializer(serializers.Serializer):
     """Unknown parameters are an error, as at Stripe (a typo must not pass silently)."""
 
-    def validate(self, data):
-        unknown = (
-            set(self.initial_data) - set(self.fields)
-            if isinstance(self.initial_data, dict)
-            else set()
-        )
-        if unknown:
-            name = sorted(unknown)[0]
-            raise serializers.ValidationError({name: f"Unknown parameter: {name}."})
-        return data
-
     def to_internal_value(self, data):
         if not isinstance(data, dict):
             raise serializers.ValidationError(
                 {"non_field_errors": ["The body must be a JSON object."]}
             )
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            name = unknown[0] if unknown[0].isprintable() else repr(unknown[0])
+            raise serializers.ValidationError({name: [f"Unknown parameter: {name}."]})
         return super().to_internal_value(data)
 
 

@@ -10,6 +10,7 @@ permissions, the handler and the rendering of the response inside
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import time
@@ -320,6 +321,7 @@ class ApiView(APIView):
             with scope(account=key.account):
                 response = super().dispatch(request, *args, **kwargs)
                 response.render()
+                self._keep_for_replay(response)
         response["Request-Id"] = self.request_id
         if key is not None:
             self._log(request, key, response, started)
@@ -399,7 +401,9 @@ class ApiView(APIView):
         if isinstance(exc, _Replay):
             self.replayed = True
             return Response(
-                exc.record.body, status=exc.record.status, headers={"Idempotent-Replayed": "true"}
+                json.loads(exc.record.body),
+                status=exc.record.status,
+                headers={"Idempotent-Replayed": "true"},
             )
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
             # DRF would add WWW-Authenticate itself; the status stays 401 either way.
@@ -408,14 +412,14 @@ class ApiView(APIView):
             return response
         return super().handle_exception(exc)
 
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
+    def _keep_for_replay(self, response) -> None:
         if self.idempotency_record is not None:
             api_keys.idempotency_finish(
-                record=self.idempotency_record, status=response.status_code, body=response.data
+                record=self.idempotency_record,
+                status=response.status_code,
+                body=response.content.decode(),
             )
             self.idempotency_record = None
-        return response
 
     def _log(self, request: HttpRequest, key: ApiKey, response, started: float) -> None:
         match = request.resolver_match
@@ -470,7 +474,7 @@ def list_params(request: Request, serializer_class: type[serializers.Serializer]
 
 
 def _cursor_row(queryset: QuerySet, object_id: str, param: str) -> Model:
-    row = queryset.filter(stripe_id=object_id).only("id", "created").first()
+    row = queryset.filter(stripe_id=object_id[:255]).only("id", "created").first()
     if row is None:
         raise ApiError(f"No such object: '{object_id}'", code="resource_missing", param=param)
     return row
@@ -522,6 +526,9 @@ def list_response(
 
 
 def get_or_404(queryset: QuerySet, object_id: str, resource: str) -> Model:
+    # Postgres refuses NUL in text: such an id cannot exist, so it is simply not found.
+    if "\x00" in object_id or len(object_id) > 255:
+        raise not_found(resource, object_id[:255].replace("\x00", ""))
     row = queryset.filter(stripe_id=object_id).first()
     if row is None:
         raise not_found(resource, object_id)

@@ -289,7 +289,7 @@ def idempotency_begin(
     return IdempotencyOutcome(replay=existing)
 
 
-def idempotency_finish(*, record: ApiIdempotencyRecord, status: int, body: object) -> None:
+def idempotency_finish(*, record: ApiIdempotencyRecord, status: int, body: str) -> None:
     """Keeps the answer for replays; a server error is not kept, so a retry runs again."""
     if status >= 500:
         record.delete()

@@ -315,7 +315,9 @@ class ApiIdempotencyRecord(TenantModel):
     # SHA-256 of method, path and body: the same key with another request is refused.
     fingerprint = models.CharField(max_length=64)
     status = models.PositiveSmallIntegerField(null=True, blank=True)
-    body = models.JSONField(null=True, blank=True)
+    # The rendered JSON as sent: replayed byte for byte (and JSON text escapes what a
+    # jsonb column refuses, such as \u0000 echoed back in an error message).
+    body = models.TextField(blank=True, default="")
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
