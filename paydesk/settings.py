@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "connect.middleware.ExpressIsolationMiddleware",
     "dashboard.middleware.TenantMiddleware",
 ]
 
