@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import random
 import socket
@@ -68,8 +67,13 @@ def charge_object(*, number: int, created: int, amount: int, refunded: int = 0) 
             "description": None,
             "fee": fee,
             "fee_details": [
-                {"amount": fee, "currency": "usd", "description": "Stripe processing fees",
-                 "type": "stripe_fee", "application": None}
+                {
+                    "amount": fee,
+                    "currency": "usd",
+                    "description": "Stripe processing fees",
+                    "type": "stripe_fee",
+                    "application": None,
+                }
             ],
             "net": amount - fee,
             "reporting_category": "charge",
@@ -88,20 +92,35 @@ def charge_object(*, number: int, created: int, amount: int, refunded: int = 0) 
         "failure_message": None,
         "livemode": False,
         "metadata": {},
-        "outcome": {"network_status": "approved_by_network", "reason": None,
-                    "risk_level": "normal", "seller_message": "Payment complete.",
-                    "type": "authorized"},
+        "outcome": {
+            "network_status": "approved_by_network",
+            "reason": None,
+            "risk_level": "normal",
+            "seller_message": "Payment complete.",
+            "type": "authorized",
+        },
         "paid": True,
         "payment_intent": f"pi_bench{number:010d}",
         "payment_method": f"pm_bench{number:010d}",
-        "payment_method_details": {"card": {"brand": random.choice(["visa", "mastercard"]),
-                                            "last4": "4242", "exp_month": 12, "exp_year": 2030,
-                                            "country": "US", "fingerprint": "benchfp"},
-                                   "type": "card"},
+        "payment_method_details": {
+            "card": {
+                "brand": random.choice(["visa", "mastercard"]),
+                "last4": "4242",
+                "exp_month": 12,
+                "exp_year": 2030,
+                "country": "US",
+                "fingerprint": "benchfp",
+            },
+            "type": "card",
+        },
         "receipt_email": None,
         "refunded": refunded == amount,
-        "refunds": {"object": "list", "data": [], "has_more": False,
-                    "url": f"/v1/charges/{charge_id}/refunds"},
+        "refunds": {
+            "object": "list",
+            "data": [],
+            "has_more": False,
+            "url": f"/v1/charges/{charge_id}/refunds",
+        },
         "status": "succeeded",
     }
 

@@ -29,8 +29,12 @@ def baseline_insert_per_commit(count: int, body: bytes) -> float:
 
     database = settings.DATABASES["default"]
     with psycopg.connect(
-        host=database["HOST"], port=database["PORT"] or 5432, user=database["USER"],
-        password=database["PASSWORD"] or None, dbname=database["NAME"], autocommit=True,
+        host=database["HOST"],
+        port=database["PORT"] or 5432,
+        user=database["USER"],
+        password=database["PASSWORD"] or None,
+        dbname=database["NAME"],
+        autocommit=True,
     ) as conn:
         conn.execute("DROP TABLE IF EXISTS bench_insert_baseline")
         conn.execute(
@@ -122,10 +126,20 @@ def main() -> None:
 
     port = free_port()
     server = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "paydesk.wsgi",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(options.workers),
-         "--threads", str(options.threads), "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING"},
+        [
+            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+            "paydesk.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(options.workers),
+            "--threads",
+            str(options.threads),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "LOG_LEVEL": "WARNING"},
     )
     try:
         url = f"http://127.0.0.1:{port}/webhooks/stripe/{endpoint.uuid}/"
@@ -147,8 +161,10 @@ def main() -> None:
     ok = sum(1 for status in statuses if status == 200)
     print(f"deliveries posted           {measured} (+200 warm-up), HTTP 200: {ok}")
     print(f"events / deliveries stored  {stored_events} / {stored_deliveries}")
-    print(f"gunicorn                    {options.workers} workers x {options.threads} threads, "
-          f"client concurrency {options.concurrency}, {os.cpu_count()} cores shared")
+    print(
+        f"gunicorn                    {options.workers} workers x {options.threads} threads, "
+        f"client concurrency {options.concurrency}, {os.cpu_count()} cores shared"
+    )
     print(f"ingest                      {ingest_rate:,.0f} deliveries/s  (target >= 1,000/s)")
     print(f"baseline INSERT per commit  {baseline:,.0f} rows/s")
     print(f"ratio ingest / baseline     {ingest_rate / baseline:.2f}")
