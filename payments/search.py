@@ -1,8 +1,5 @@
 """What the header search finds in the payments mirror: payments, customers, payouts and
 disputes. Registered with `dashboard.search` from `PaymentsConfig.ready`.
-
-Detail URLs are plain paths for the pages being built alongside (payments, customers,
-payouts); the disputes pages live here and are reversed.
 """
 
 from __future__ import annotations
@@ -103,8 +100,10 @@ def search_payments(account, livemode, query, limit) -> list[SearchResult]:
                 )
                 if part
             ),
-            url=f"/a/{account.slug}/payments/"
-            f"{charge.payment_intent_stripe_id or charge.stripe_id}/",
+            url=reverse(
+                "payments:payment_detail",
+                args=[account.slug, charge.payment_intent_stripe_id or charge.stripe_id],
+            ),
         )
         for charge in charges
     ]
@@ -131,7 +130,7 @@ def search_customers(account, livemode, query, limit) -> list[SearchResult]:
         SearchResult(
             title=customer.name or customer.email or customer.stripe_id,
             subtitle=" · ".join(part for part in (customer.email, customer.stripe_id) if part),
-            url=f"/a/{account.slug}/customers/{customer.stripe_id}/",
+            url=reverse("payments:customer_detail", args=[account.slug, customer.stripe_id]),
         )
         for customer in customers
     ]
@@ -157,7 +156,7 @@ def search_payouts(account, livemode, query, limit) -> list[SearchResult]:
             subtitle=" · ".join(
                 part for part in (payout.status, f"arrives {_day(payout.arrival_date)}") if part
             ),
-            url=f"/a/{account.slug}/balances/payouts/{payout.stripe_id}/",
+            url=reverse("payments:payout_detail", args=[account.slug, payout.stripe_id]),
         )
         for payout in payouts
     ]
