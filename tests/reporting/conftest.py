@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+# The sandbox fixtures of the payments tests: an account connected to the sandbox.
+from tests.payments.sandbox_support import connected, sandbox_settings, stripe  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def export_storage(settings, tmp_path):
