@@ -16,11 +16,6 @@ from reporting import exports, reports
 from reporting.models import ReportRun
 from sandbox import services as sandbox_services
 from tests.payments.sandbox_support import webhooks_arrive
-    connected,
-    sandbox_settings,
-    stripe,
-    webhooks_arrive,
-)
 from tests.reporting.support import at, balance_transaction, payout, read_csv
 
 pytestmark = pytest.mark.django_db
