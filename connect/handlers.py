@@ -83,3 +83,14 @@ def application_fee_changed(event) -> None:
     for refund in (fee.get("refunds") or {}).get("data") or []:
         ensure_balance_transaction(source, refund.get("balance_transaction"))
         ensure_connected_transactions(source, connected, refund.get("id"))
+
+
+@handles("payout.created", "payout.failed", "payout.canceled")
+def connected_payout_changed(event) -> None:
+    """A connected account's balance must drop by its payouts: mirror the payout's balance
+    transaction (and a failure's or cancellation's return) with the account's rows."""
+    if not event.connected_account:
+        return
+    source = Source.from_event(event)
+    ensure_balance_transaction(source, event.object.get("balance_transaction"))
+    ensure_balance_transaction(source, event.object.get("failure_balance_transaction"))

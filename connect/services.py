@@ -344,12 +344,14 @@ def login_link_create(
     if connected_account.status == "rejected" or connected_account.deauthorized:
         raise ConnectError("This account is closed to its Express dashboard.")
     token = secrets.token_urlsafe(32)
+    now = timezone.now()
     with scope(account=account), transaction.atomic():
         link = LoginLink.objects.create(
             account=account,
             connected_account=connected_account,
             token_hash=token_hash(token),
-            expires_at=timezone.now() + LOGIN_LINK_LIFETIME,
+            created=now,
+            expires_at=now + LOGIN_LINK_LIFETIME,
             created_by=actor,
         )
         _audit(
