@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Model
-from django.utils import timezone
 
 from dashboard.models import Account
 from payments.models import (
@@ -30,6 +29,7 @@ from payments.models import (
     Refund,
     TopUp,
 )
+from workbench.client import stripe_time
 from workbench.mirror import from_timestamp, upsert
 
 
@@ -62,7 +62,8 @@ class Source:
         return cls(
             account=account,
             livemode=livemode,
-            time=timezone.now(),
+            # Stripe's clock, not ours: the sandbox's test clock may run in the past.
+            time=stripe_time(),
             sequence=0,
             stripe_account=stripe_account,
         )

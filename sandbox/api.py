@@ -7,6 +7,7 @@ handlers live in `sandbox/resources/` and register their routes on import.
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import hmac
 import json
@@ -149,6 +150,9 @@ def handle(
         idempotency_key=idempotency_key,
         defer_writes=True,
     )
+    # Stripe's `Date` header is its clock; the sandbox's clock is the simulated one, so the
+    # console can date what it reads in the same timeline as the events it receives.
+    echo["Date"] = email.utils.formatdate(ctx.now, usegmt=True)
     _run_lazy_triggers(ctx)
     fingerprint = None
     if method == "POST" and idempotency_key:

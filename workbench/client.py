@@ -11,16 +11,20 @@ name: workbench never imports the sandbox (imports point one way).
 
 from __future__ import annotations
 
+import contextvars
+import email.utils
 import json
 import re
 import time
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import stripe
 from django.conf import settings
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_scopes import scope
 
@@ -72,6 +76,30 @@ def redact_params(encoded: str) -> dict[str, str]:
         else:
             redacted[name] = value[:_PARAM_VALUE_LIMIT]
     return redacted
+
+
+_last_stripe_time: contextvars.ContextVar[datetime | None] = contextvars.ContextVar(
+    "paydesk_last_stripe_time", default=None
+)
+
+
+def _remember_stripe_time(date_header: str) -> None:
+    if not date_header:
+        return
+    try:
+        _last_stripe_time.set(email.utils.parsedate_to_datetime(date_header))
+    except (TypeError, ValueError):
+        return
+
+
+def stripe_time() -> datetime:
+    """Stripe's clock at the last response this context received (its `Date` header).
+
+    What we read from Stripe was true at that moment on Stripe's clock, which is the clock
+    events are dated by: the sandbox's test clock may be days in the past. Falls back to
+    this server's time before any response.
+    """
+    return _last_stripe_time.get() or timezone.now()
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str:
@@ -168,6 +196,7 @@ class LoggingHTTPClient(stripe.HTTPClient):
             raise
         log.status = status
         log.request_id = _header(response_headers, "Request-Id")[:255]
+        _remember_stripe_time(_header(response_headers, "Date"))
         if status >= 400 and isinstance(body, str | bytes | bytearray):
             for name, value in _error_fields(body).items():
                 setattr(log, name, value)
