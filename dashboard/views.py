@@ -57,7 +57,8 @@ def home(request: HttpRequest, account_slug: str) -> HttpResponse:
     return render(request, f"{template}#overview" if request.htmx else template, context)
 
 
-@requires("dashboard.view", title="Edit overview")
+# No title: each step of the editor is a GET, and none belongs in Recent pages.
+@requires("dashboard.view")
 def home_edit(request: HttpRequest, account_slug: str) -> HttpResponse:
     """The overview editor. Each up/down/remove/add is a GET on the draft carried in the
     form; nothing is saved until Apply posts it to `home_layout_save`."""
