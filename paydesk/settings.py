@@ -160,6 +160,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "workbench.prune_logs",
         "schedule": crontab(hour=3, minute=0),
     },
+    # Saved reports due (daily/weekly/monthly, just after midnight in each account's zone).
+    "reporting-scheduled-reports": {
+        "task": "reporting.scheduled_reports_run",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Exports whose worker died (stale heartbeat) or whose message was lost start again.
+    "reporting-restart-stale-exports": {
+        "task": "reporting.exports_restart_stale",
+        "schedule": 120.0,
+    },
 }
 
 # --- Stripe -----------------------------------------------------------------------------

@@ -32,3 +32,13 @@ def export_run(self, run_id: int) -> int | None:
 @shared_task(name="reporting.exports_restart_stale", acks_late=True)
 def exports_restart_stale() -> int:
     return exports.exports_restart_stale()
+
+
+@shared_task(name="reporting.scheduled_reports_run", acks_late=True)
+def scheduled_reports_run() -> int:
+    """Runs the saved reports that are due and emails their subscribers (beat, every 15
+    minutes). A report is claimed and moved to its next time in one transaction, so a
+    second delivery of this task finds nothing left to do."""
+    from reporting import scheduled
+
+    return len(scheduled.scheduled_reports_run())
