@@ -20,12 +20,23 @@ def new_id(prefix: str, *, random_length: int = 14) -> str:
     """`cus_0Ux3kV9a...`: the leading part grows with real time (microseconds), so ids
     created later sort later, and the random tail keeps them unique across processes."""
     ordered = _base62(time.time_ns() // 1000, 9)
-    tail = "".join(secrets.choice(ALPHABET) for _ in range(random_length))
-    return f"{prefix}_{ordered}{tail}"
+    return f"{prefix}_{ordered}{random_token(random_length)}"
 
 
 def random_token(length: int) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+    """`length` characters of ALPHABET from the OS's secure random source.
+
+    One read of random bytes per call rather than one `secrets.choice` (one read) per
+    character: ids are made by the dozen per request. Bytes of 248 and up are skipped, so
+    that every character stays equally likely (248 = 4 × 62)."""
+    characters: list[str] = []
+    while len(characters) < length:
+        for byte in secrets.token_bytes(length + length // 2 + 2):
+            if byte < 248:
+                characters.append(ALPHABET[byte % 62])
+                if len(characters) == length:
+                    break
+    return "".join(characters)
 
 
 # The object type behind each id prefix, for `expand[]` and generic look-ups.
