@@ -423,7 +423,6 @@ def _payment_detail(
     disputes = (
         list(Dispute.objects.filter(**mirror, charge_stripe_id=charge.stripe_id)) if charge else []
     )
-    object_ids = [row.stripe_id for row in (charge, intent, *refunds, *disputes) if row is not None]
     return PaymentDetail(
         charge=charge,
         intent=intent,
@@ -438,12 +437,24 @@ def _payment_detail(
         ).first()
         if charge and charge.balance_transaction_stripe_id
         else None,
-        events=list(
-            Event.objects.filter(**mirror, payload__data__object__id__in=object_ids).order_by(
-                "-created", "-sequence"
-            )[:50]
+        events=_events_about(
+            account=account, livemode=livemode, rows=[charge, intent, *refunds, *disputes]
         ),
         display_status=payment_display_status(charge) if charge else _intent_only_status(intent),
+    )
+
+
+def _events_about(*, account: Account, livemode: bool, rows: list) -> list[Event]:
+    """The events whose object is one of `rows`, newest first. None can predate the oldest
+    row, which bounds the scan to the account's events since the payment began."""
+    rows = [row for row in rows if row is not None]
+    return list(
+        Event.objects.filter(
+            account=account,
+            livemode=livemode,
+            created__gte=min(row.created for row in rows),
+            payload__data__object__id__in=[row.stripe_id for row in rows],
+        ).order_by("-created", "-sequence")[:50]
     )
 
 

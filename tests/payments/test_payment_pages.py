@@ -562,3 +562,25 @@ def test_support_can_capture(acme, authorised):
 
 def test_actions_refuse_get(owner, acme, paid):
     assert owner.get(detail_url(paid.stripe_id, "refund")).status_code == 405
+
+
+def test_the_detail_stays_under_a_query_ceiling(
+    owner, acme, paid, owner_user, django_assert_max_num_queries
+):
+    for amount in (100, 200, 300):
+        services.payment_refund(
+            account=acme,
+            livemode=False,
+            charge=charge_of(acme, paid),
+            amount=amount,
+            actor=owner_user,
+        )
+    webhooks_arrive()
+    owner.get(detail_url(paid.stripe_id))
+
+    # The shell costs 12; the payment, its method, refunds, disputes, balance transaction
+    # and events are read in a fixed number, whatever the number of refunds or events.
+    with django_assert_max_num_queries(19):
+        response = owner.get(detail_url(paid.stripe_id))
+
+    assert response.content.decode().count('<td class="mono">re_') == 3
