@@ -25,6 +25,7 @@ class ApiClient:
 
     def __init__(self, secret: str):
         self.secret = secret
+        self.key_hash = api_keys.key_hash(secret)
         self.client = Client()
 
     def _headers(self, headers):
