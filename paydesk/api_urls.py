@@ -7,7 +7,9 @@ by API key and checks its own permissions; the schema and docs are public.
 
 from django.urls import include, path, re_path
 
+from connect import api as connect_api
 from payments import api as payments_api
+from reporting import api as reporting_api
 from workbench import api_auth
 
 v1 = [
@@ -40,6 +42,14 @@ v1 = [
     path("disputes", payments_api.DisputeListView.as_view()),
     path("disputes/<str:dispute_id>", payments_api.DisputeDetailView.as_view()),
     path("disputes/<str:dispute_id>/close", payments_api.DisputeCloseView.as_view()),
+    path("accounts", connect_api.ConnectedAccountListView.as_view()),
+    path("accounts/<str:account_id>", connect_api.ConnectedAccountDetailView.as_view()),
+    path("accounts/<str:account_id>/login_links", connect_api.LoginLinkCreateView.as_view()),
+    path("transfers", connect_api.TransferListView.as_view()),
+    path("transfers/<str:transfer_id>", connect_api.TransferDetailView.as_view()),
+    path("exports", reporting_api.ExportCreateView.as_view()),
+    path("exports/<str:export_id>", reporting_api.ExportDetailView.as_view()),
+    path("exports/<str:export_id>/file", reporting_api.ExportFileView.as_view()),
 ]
 
 urlpatterns = [

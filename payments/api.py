@@ -542,6 +542,7 @@ class PaymentMethodListView(PaymentMethodApiView):
             selectors_api.customers(account=self.account, livemode=self.livemode),
             params["customer"],
             "customer",
+            param="customer",
         )
         queryset = selectors_api.payment_methods(
             account=self.account,
@@ -567,6 +568,7 @@ class PaymentMethodAttachView(PaymentMethodApiView):
             selectors_api.customers(account=self.account, livemode=self.livemode),
             body(request, AttachIn)["customer"],
             "customer",
+            param="customer",
         )
         method = services.payment_method_attach(
             account=self.account,
@@ -639,6 +641,7 @@ class PaymentIntentListView(PaymentIntentApiView):
             selectors_api.customers(account=self.account, livemode=self.livemode),
             params["customer"],
             "customer",
+            param="customer",
         )
         intent = services.payment_create(
             account=self.account,
@@ -758,11 +761,12 @@ class RefundListView(PaymentsApiView):
     def _charge(self, params: dict[str, Any]):
         if params.get("charge"):
             charges = selectors_api.charges(account=self.account, livemode=self.livemode)
-            return get_or_404(charges, params["charge"], "charge")
+            return get_or_404(charges, params["charge"], "charge", param="charge")
         intent = get_or_404(
             selectors_api.payment_intents(account=self.account, livemode=self.livemode),
             params["payment_intent"],
             "payment_intent",
+            param="payment_intent",
         )
         charge = selectors_api.charge_of_intent(
             account=self.account, livemode=self.livemode, intent=intent

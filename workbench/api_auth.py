@@ -73,9 +73,12 @@ class ApiError(exceptions.APIException):
         self.headers = dict(headers or {})
 
 
-def not_found(resource: str, object_id: str) -> ApiError:
+def not_found(resource: str, object_id: str, param: str = "id") -> ApiError:
     return ApiError(
-        f"No such {resource}: '{object_id}'", status_code=404, code="resource_missing", param="id"
+        f"No such {resource}: '{object_id}'",
+        status_code=404,
+        code="resource_missing",
+        param=param,
     )
 
 
@@ -320,7 +323,9 @@ class ApiView(APIView):
         else:
             with scope(account=key.account):
                 response = super().dispatch(request, *args, **kwargs)
-                response.render()
+                # A file download streams and has nothing to render.
+                if hasattr(response, "render"):
+                    response.render()
                 self._keep_for_replay(response)
         response["Request-Id"] = self.request_id
         if key is not None:
@@ -525,13 +530,13 @@ def list_response(
     )
 
 
-def get_or_404(queryset: QuerySet, object_id: str, resource: str) -> Model:
+def get_or_404(queryset: QuerySet, object_id: str, resource: str, param: str = "id") -> Model:
     # Postgres refuses NUL in text: such an id cannot exist, so it is simply not found.
     if "\x00" in object_id or len(object_id) > 255:
-        raise not_found(resource, object_id[:255].replace("\x00", ""))
+        raise not_found(resource, object_id[:255].replace("\x00", ""), param)
     row = queryset.filter(stripe_id=object_id).first()
     if row is None:
-        raise not_found(resource, object_id)
+        raise not_found(resource, object_id, param)
     return row
 
 

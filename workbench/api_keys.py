@@ -43,6 +43,9 @@ API_RESOURCES: dict[str, str] = {
     "balance": "Balance and balance transactions",
     "payouts": "Payouts",
     "disputes": "Disputes",
+    "connected_accounts": "Connected accounts and login links",
+    "transfers": "Transfers",
+    "exports": "Exports",
 }
 ROLL_OVERLAPS: dict[str, timedelta] = {
     "now": timedelta(0),
