@@ -9,24 +9,14 @@ from django.views.decorators.http import require_POST
 
 from dashboard.money import format_money
 from dashboard.permissions import requires
-from dashboard.services import RequestContext
 from payments import forms, selectors, services
-from payments.views_payments import page_window
+from payments.views_payments import action_context, page_window
 from workbench.selectors import stripe_connection_for
 
 LIST_TEMPLATE = "payments/customers/list.html"
 DETAIL_TEMPLATE = "payments/customers/detail.html"
 FORM_TEMPLATE = "payments/customers/form.html"
 PAGE_SIZE = 25
-
-
-def writer(request: HttpRequest) -> dict:
-    return {
-        "account": request.account,
-        "livemode": request.livemode,
-        "actor": request.user,
-        "context": RequestContext.from_request(request),
-    }
 
 
 def customer_or_404(request: HttpRequest, customer_id: str):
@@ -65,16 +55,16 @@ def save_customer(request: HttpRequest, form: forms.CustomerForm, customer=None)
     """Create or update through the services; a Stripe refusal lands on the form."""
     try:
         if customer is None:
-            customer = services.customer_create(**writer(request), **form.details)
+            customer = services.customer_create(**action_context(request), **form.details)
         else:
             customer = services.customer_update(
-                customer=customer, changes=form.details, **writer(request)
+                customer=customer, changes=form.details, **action_context(request)
             )
         return services.customer_details_update(
             customer=customer,
             address=form.address,
             metadata=form.cleaned_data["metadata"],
-            **writer(request),
+            **action_context(request),
         )
     except services.PaymentError as error:
         form.add_error(None, error.message)
@@ -155,7 +145,7 @@ def customer_card_add(request: HttpRequest, account_slug: str, customer_id: str)
             customer=customer,
             payment_method=form.cleaned_data["test_card"],
             make_default=form.cleaned_data["make_default"],
-            **writer(request),
+            **action_context(request),
         )
         return f"Saved {method.card_brand.title()} •••• {method.card_last4}."
 
@@ -175,7 +165,7 @@ def customer_card_detach(
         raise Http404("No such card on this customer.")
 
     def detach() -> str:
-        services.payment_method_detach(payment_method=method, **writer(request))
+        services.payment_method_detach(payment_method=method, **action_context(request))
         return f"Removed {method.card_brand.title()} •••• {method.card_last4}."
 
     return finish(request, customer, detach)
@@ -199,7 +189,7 @@ def customer_charge(request: HttpRequest, account_slug: str, customer_id: str) -
                 currency=data["currency"],
                 description=data["description"],
                 payment_method=data["payment_method"],
-                **writer(request),
+                **action_context(request),
             )
         except services.PaymentError as error:
             codes = " · ".join(code for code in (error.code, error.decline_code) if code)
