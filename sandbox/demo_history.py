@@ -127,6 +127,9 @@ class Volume:
     fail_one_payout: bool = False
     # Active days only (test mode: a developer tries things now and then).
     active_day_share: float = 1.0
+    # At least this many, whatever the dice say (for the short test-suite history).
+    min_refunds: int = 0
+    min_disputes: int = 0
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,8 @@ SCALES: dict[str, list[AccountPlan]] = {
                 payments=90,
                 refund_rate=0.08,
                 dispute_rate=0.05,
+                min_refunds=2,
+                min_disputes=2,
                 topups=1,
                 products=2,
                 fail_one_payout=True,
@@ -290,6 +295,7 @@ class AccountHistory:
         self.customers: dict[bool, list[tuple[str, str]]] = {False: [], True: []}
         self.charges: dict[bool, list[tuple[str, int, int]]] = {False: [], True: []}
         self.later: list[Pending] = []
+        self.planned = {mode: {"refund": 0, "dispute": 0} for mode in (False, True)}
         self.refunded: set[str] = set()
         self.disputed: set[str] = set()
         self.counts: dict[str, int] = {}
@@ -462,14 +468,27 @@ class AccountHistory:
         self, livemode: bool, volume: Volume, day: int, charge: str, amount: int
     ) -> None:
         draw = self.rng.random()
+        planned = self.planned[livemode]
+        # A short history (the test suite's) still gets each kind at least once.
+        room = day < self.days - 10
+        if room and planned["dispute"] < volume.min_disputes and planned["refund"] > 0:
+            draw = volume.refund_rate
+        elif room and planned["refund"] < volume.min_refunds:
+            draw = 0.0
         if draw < volume.refund_rate:
-            partial = self.rng.random() < volume.partial_refund_share
+            planned["refund"] += 1
+            partial = self.rng.random() < volume.partial_refund_share or planned["refund"] == 2
             refund = (
                 max(100, amount * self.rng.choice([20, 25, 30, 50]) // 100) if partial else None
             )
             self._later(day + self.rng.randint(0, 12), "refund", livemode, charge, refund)
         elif draw < volume.refund_rate + volume.dispute_rate:
-            self._later(day + self.rng.randint(4, 30), "dispute", livemode, charge, amount)
+            planned["dispute"] += 1
+            delay = self.rng.randint(4, 30)
+            if day + delay >= self.days:
+                # Near the end: opened within days, so it still needs a response today.
+                delay = self.rng.randint(2, 5)
+            self._later(day + delay, "dispute", livemode, charge, amount)
 
     def _later(self, day: int, kind: str, livemode: bool, charge: str, amount) -> None:
         payload = {"livemode": livemode, "charge": charge, "amount": amount}

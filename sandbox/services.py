@@ -53,7 +53,10 @@ def clock_advance(*, token_or_account: str | SandboxAccount, to: datetime) -> Sa
     if to < clock.now(account):
         raise ValueError("The test clock only advances; use clock_set to go back in time.")
     _set_offset(account, to)
-    timeline.run_due(account)
+    # The offset is whole seconds and real time has moved on since `to` was computed, so
+    # the clock may read up to a second short of `to`: what is due at `to` (a midnight
+    # payout) still fires now, not on the next request.
+    timeline.run_due(account, until=max(int(to.timestamp()), clock.now_timestamp(account)))
     account.refresh_from_db()
     return account
 
