@@ -641,7 +641,8 @@ def _evidence_uploads(
             created = client.v1.files.create(
                 params={
                     "purpose": "dispute_evidence",
-                    "file": (upload.name, upload.read(), upload.content_type),
+                    # The SDK sends any object with .read() and .name as a multipart file.
+                    "file": upload,
                 },
                 options=request_options(f"{key}-file-{name}", dispute.stripe_account),
             )

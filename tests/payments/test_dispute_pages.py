@@ -4,20 +4,29 @@ isolation."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from datetime import timedelta
+from email.utils import formatdate
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import stripe
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from django_scopes import scope
 
 from dashboard.models import AuditLog
 from dashboard.roles import Role
-from payments import services
+from payments import mirroring, services
+from payments.mirroring import Source
 from payments.models import Dispute
+from sandbox import services as sandbox_services
 from tests.payments import stripe_objects as so
 from tests.payments.pages_support import member_in_test_mode, role_in_test_mode, store
 from tests.payments.sandbox_support import webhooks_arrive
+from workbench.models import StripeConnection
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +72,10 @@ def disputed(connected, acme, owner_user) -> Dispute:
         actor=owner_user,
     )
     webhooks_arrive()
+    # The operator answers later than the second the dispute opened in: a write-through in
+    # that same second would be dated no newer than the dispute's own events.
+    token = connected.secret_key(livemode=False).removeprefix("sk_test_sbx_")
+    sandbox_services.clock_advance(token_or_account=token, to=timezone.now() + timedelta(hours=1))
     return reload(acme)
 
 
@@ -338,3 +351,69 @@ def test_another_tenants_dispute_is_a_404(disputed, outsider, acme):
 def test_live_mode_does_not_show_test_disputes(disputed, owner):
     assert owner.get(f"{DISPUTES}{disputed.stripe_id}/").status_code == 404
     assert disputed.stripe_id not in owner.get(DISPUTES, {"status": "all"}).text
+
+
+# --- Connected to Stripe itself: uploads go through the Files API ------------------------
+
+
+class StripeFilesAndDisputes(stripe.HTTPClient):
+    """Answers the two calls an evidence upload makes to Stripe, and records them."""
+
+    name = "recording-stripe"
+    calls: list[tuple[str, str, bytes | str]] = []
+
+    def request(self, method, url, headers, post_data=None, *, _usage=None):
+        path = urlsplit(url).path
+        StripeFilesAndDisputes.calls.append((method.upper(), url, post_data or ""))
+        if path == "/v1/files":
+            body = {"id": "file_evidence", "object": "file", "purpose": "dispute_evidence"}
+            return json.dumps(body), 200, self.headers
+        form = dict(parse_qsl(post_data or ""))
+        evidence = {
+            name[len("evidence[") : -1]: value
+            for name, value in form.items()
+            if name.startswith("evidence[")
+        }
+        dispute = so.dispute(id="dp_live", evidence=evidence, evidence_details={"due_by": None})
+        return json.dumps(dispute), 200, self.headers
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Date": formatdate(usegmt=True)}
+
+    def request_stream(self, *args, **kwargs):
+        raise NotImplementedError
+
+
+def test_with_stripe_itself_an_upload_goes_to_the_files_api(settings, acme, owner_user):
+    settings.PAYDESK_STRIPE_HTTP_CLIENT = "tests.payments.test_dispute_pages.StripeFilesAndDisputes"
+    StripeFilesAndDisputes.calls = []
+    with scope(account=acme):
+        StripeConnection.objects.create(
+            account=acme, mode=StripeConnection.Mode.STRIPE, test_secret_key="sk_test_123"
+        )
+    with scope(account=acme):
+        an_hour_ago = Source(account=acme, livemode=False, time=timezone.now() - timedelta(hours=1))
+        mirroring.store_dispute(an_hour_ago, so.dispute(id="dp_live", evidence={}))
+    upload = SimpleUploadedFile("emails.pdf", b"%PDF-1.4 thread", content_type="application/pdf")
+
+    response = member_in_test_mode(owner_user).post(
+        f"{DISPUTES}dp_live/evidence/",
+        {**evidence_post(customer_name="Jenny", submit="0"), "customer_communication": upload},
+    )
+
+    assert response.status_code == 302
+    (file_method, file_url, file_body), (_, dispute_url, dispute_body) = (
+        StripeFilesAndDisputes.calls
+    )
+    assert (file_method, urlsplit(file_url).netloc) == ("POST", "files.stripe.com")
+    multipart = file_body if isinstance(file_body, bytes) else file_body.encode()
+    assert b'name="purpose"' in multipart and b"dispute_evidence" in multipart
+    assert b'filename="emails.pdf"' in multipart and b"%PDF-1.4 thread" in multipart
+    assert urlsplit(dispute_url).path == "/v1/disputes/dp_live"
+    assert dict(parse_qsl(dispute_body)) == {
+        "evidence[customer_name]": "Jenny",
+        "evidence[customer_communication]": "file_evidence",
+        "submit": "false",
+    }
+    assert reload(acme).data["evidence"]["customer_communication"] == "file_evidence"
