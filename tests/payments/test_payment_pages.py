@@ -584,3 +584,20 @@ def test_the_detail_stays_under_a_query_ceiling(
         response = owner.get(detail_url(paid.stripe_id))
 
     assert response.content.decode().count('<td class="mono">re_') == 3
+
+
+def test_the_detail_lists_related_refunds_and_disputes(owner, acme):
+    mirror_charge(acme, "ch_d", amount_refunded=400)
+    store(acme, "refund", so.refund(id="re_d", charge="ch_d", amount=400))
+    store(acme, "dispute", so.dispute(id="dp_d", charge="ch_d", amount=600))
+    mirror_charge(acme, "ch_other", created=5)
+    store(acme, "refund", so.refund(id="re_other", charge="ch_other"))
+
+    body = owner.get(detail_url("ch_d")).content.decode()
+
+    refunds = body.split('data-testid="refunds"')[1].split("</section>")[0]
+    disputes = body.split('data-testid="disputes"')[1].split("</section>")[0]
+    assert "re_d" in refunds and "$4.00" in refunds and "re_other" not in refunds
+    assert "dp_d" in disputes and "$6.00" in disputes and "needs_response" in disputes
+    assert "Jun 22, 2025" in disputes  # evidence due a week after the payment
+    assert 'data-status="disputed"' in body
