@@ -49,10 +49,12 @@ STRIPE_ID = re.compile(r"^(?P<prefix>[a-z]+)_[A-Za-z0-9]{3,}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LAST4 = re.compile(r"^\d{4}$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# "$25.00", "CA$5", "€10", "25", "1,234.56", "EUR 10", "10 eur": a currency code needs a
+# space, so "abc123" stays a word rather than an amount in currency "abc".
 AMOUNT = re.compile(
-    r"^(?P<before>[A-Za-z]{3}|[^\d\s.,-]{1,3})?\s*"
-    r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*"
-    r"(?P<after>[A-Za-z]{3})?$"
+    r"^(?:(?P<code_before>[A-Za-z]{3})\s+|(?P<symbol>[A-Z]{0,2}[^\w\s.,-]))?"
+    r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?:\s+(?P<code_after>[A-Za-z]{3}))?$"
 )
 CURRENCY_FOR_SYMBOL = {symbol: code for code, symbol in SYMBOLS.items()}
 # "$" is the US dollar unless written as CA$ or A$, as the Stripe Dashboard reads it.
@@ -129,18 +131,15 @@ def _parse_amount(text: str) -> tuple[Decimal, str] | None:
     found = AMOUNT.match(text)
     if not found:
         return None
-    before, after = found.group("before") or "", found.group("after") or ""
-    if before and after:
+    codes = [code for code in (found.group("code_before"), found.group("code_after")) if code]
+    symbol = found.group("symbol") or ""
+    if len(codes) + bool(symbol) > 1:
         return None
-    marker = before or after
-    if marker and len(marker) == 3 and marker.isalpha():
-        currency = marker.lower()
-    elif marker:
-        currency = CURRENCY_FOR_SYMBOL.get(marker, "")
+    currency = codes[0].lower() if codes else ""
+    if symbol:
+        currency = CURRENCY_FOR_SYMBOL.get(symbol, "")
         if not currency:
             return None
-    else:
-        currency = ""
     try:
         amount = Decimal(found.group("number").replace(",", ""))
     except InvalidOperation:

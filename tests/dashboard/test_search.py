@@ -97,6 +97,11 @@ def test_a_symbol_it_does_not_know_is_not_an_amount():
     assert parse("25 dollars").amount is None
 
 
+def test_letters_run_into_digits_are_a_word_not_a_currency():
+    query = parse("sku123")
+    assert (query.amount, query.words) == (None, "sku123")
+
+
 @pytest.mark.parametrize(
     ("text", "start", "end"),
     [
