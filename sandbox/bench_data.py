@@ -805,4 +805,5 @@ def raw_copy_of_balance_transactions(*, account: Account) -> tuple[int, float]:
             seconds = time.monotonic() - started
             cursor.execute("SELECT count(*) FROM bench_raw_copy")
             (rows,) = cursor.fetchone()
+            cursor.execute("DROP TABLE bench_raw_copy")
     return rows, seconds

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import secrets
+import signal
 import time
 from collections.abc import Callable
 
@@ -157,7 +158,7 @@ def seed(
         pipeline = context.Process(target=_pipeline_job, args=(done,), name="demo-webhooks")
         pipeline.start()
         try:
-            with context.Pool(len(plans)) as pool:
+            with context.Pool(len(plans), initializer=_default_signals) as pool:
                 results = {
                     plan.slug: pool.apply_async(_history_job, (plan.slug, scale, seed))
                     for plan in plans
@@ -177,6 +178,12 @@ def seed(
     return counts
 
 
+def _default_signals() -> None:
+    # A forked child keeps the parent's handlers (rundemo turns SIGTERM into Ctrl-C);
+    # the pool and the pipeline must simply stop when told to.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _history_job(slug: str, scale: str, seed: int) -> dict[str, int]:
     def progress(message: str) -> None:
         print(message, flush=True)
@@ -190,6 +197,7 @@ def _pipeline_job(done) -> None:
     from sandbox.demo_history import synchronous_commit_off
     from workbench import services as workbench_services
 
+    _default_signals()
     synchronous_commit_off()
     while True:
         finishing = done.is_set()
