@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -241,7 +242,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         if problem is not None:
             raise problem
         api_keys.api_key_touch(api_key=key)
-        return (None, key)
+        # No team member acts through the API: the key itself is the credential.
+        return (AnonymousUser(), key)
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="Paydesk API"'
