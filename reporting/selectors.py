@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, Sum
@@ -63,17 +64,13 @@ class RollupTotals:
 
     def figure(self, measure: str, currency: str | None) -> Figure:
         """`currency=None` adds every currency up (for counts)."""
-        keys = [
-            key
-            for key in self.by_day
-            if key[0] == measure and (currency is None or key[1] == currency)
-        ]
         per_day: dict[date, int] = defaultdict(int)
-        for key in keys:
-            for day, value in self.by_day[key].items():
-                per_day[day] += value
+        for (name, code), values in self.by_day.items():
+            if name == measure and (currency is None or code == currency):
+                for day, value in values.items():
+                    per_day[day] += value
         previous = self.period.previous()
-        days = self.period.each_day()
+        days = self.days
         series = [per_day.get(day, 0) for day in days]
         return Figure(
             measure=measure,
@@ -83,6 +80,10 @@ class RollupTotals:
             days=days,
             series=series,
         )
+
+    @cached_property
+    def days(self) -> list[date]:
+        return self.period.each_day()
 
     def money(self, measure: str) -> list[Figure]:
         """One figure per currency with any activity; the default currency when none."""

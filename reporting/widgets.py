@@ -50,15 +50,14 @@ def buckets(days: list[date], series: list[int]) -> list[tuple[str, int]]:
     months, per calendar month beyond."""
     if len(days) <= 31:
         return [(f"{day:%b} {day.day}", value) for day, value in zip(days, series, strict=True)]
-    grouped: dict[str, int] = {}
+    grouped: dict[date, int] = {}
+    weekly = len(days) <= 92
     for index, (day, value) in enumerate(zip(days, series, strict=True)):
-        if len(days) <= 92:
-            first = days[index - index % 7]
-            label = f"Week of {first:%b} {first.day}"
-        else:
-            label = f"{day:%b %Y}"
-        grouped[label] = grouped.get(label, 0) + value
-    return list(grouped.items())
+        first = days[index - index % 7] if weekly else day.replace(day=1)
+        grouped[first] = grouped.get(first, 0) + value
+    if weekly:
+        return [(f"Week of {first:%b} {first.day}", value) for first, value in grouped.items()]
+    return [(f"{first:%b %Y}", value) for first, value in grouped.items()]
 
 
 def money_widget(measure: str, title: str):
