@@ -96,6 +96,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "requirements": selectors.requirements_of(connected),
         "bars": bars,
         "chart_currency": chart_currency,
+        "chart_data": selectors.chart_data(bars, chart_currency, interval),
         "interval": interval,
         "intervals": list(selectors.INTERVALS),
         "activity": selectors.express_activity(account=request.platform, connected=connected),

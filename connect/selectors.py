@@ -24,6 +24,7 @@ from connect.models import (
     Transfer,
 )
 from dashboard.models import Account, AuditLog
+from dashboard.money import decimals_for
 from payments.models import BalanceTransaction, Charge, Dispute, Payout, Refund
 from payments.selectors import Window, keyset_window
 
@@ -473,6 +474,18 @@ def earnings(
         Bar(start, sums.get(start, 0), abs(sums.get(start, 0)) * 100 // tallest) for start in starts
     ]
     return bars, currency
+
+
+def chart_data(bars: list[Bar], currency: str, interval: str) -> dict[str, Any]:
+    """What `static/js/charts.js` draws: labels, values in minor units, and how to format."""
+    return {
+        "element_id": f"earnings-data-{interval}",
+        "title": f"Net volume per {interval}",
+        "labels": [bar.start.strftime("%b %-d") for bar in bars],
+        "values": [bar.net for bar in bars],
+        "currency": currency,
+        "decimals": decimals_for(currency),
+    }
 
 
 def trunc_date(moment: datetime, interval: str) -> date:

@@ -4,6 +4,8 @@ shows it), and the features the platform switches on or off."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django_scopes import scope
@@ -51,6 +53,8 @@ def test_home_shows_the_balance_chart_and_activity(express_user, acme, seller, s
     assert "Total balance (USD)" in page and "$90.00" in page
     assert "Available soon" in page and "On the way to your bank" in page
     assert 'data-testid="earnings-chart"' in page and "Net volume per day" in page
+    # Today's bar (the last) is the net of the payment and the platform's fee.
+    assert re.search(r'"values": \[[0-9, ]*9000\]', page)
     assert "Next payout" in page
     assert 'data-testid="requirements-banner"' not in page
 
