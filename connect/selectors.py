@@ -245,11 +245,6 @@ def requirements_of(connected: ConnectedAccount) -> Requirements:
     )
 
 
-def humanize_requirement(name: str) -> str:
-    """`individual.dob.day` → "Individual dob day": readable enough for a banner."""
-    return name.replace("_", " ").replace(".", " ").capitalize()
-
-
 @dataclass
 class AccountDetail:
     connected: ConnectedAccount

@@ -294,6 +294,9 @@ def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     store.create(ctx, "account", data)
     with acting_as(ctx, data["id"]):
         events.emit(ctx, "account.updated", data)
+        if data["type"] == "standard":
+            # A Standard account joins a platform by authorising its application (OAuth).
+            events.emit(ctx, "account.application.authorized", application_object(ctx))
     return data
 
 

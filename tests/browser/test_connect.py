@@ -16,10 +16,10 @@ def test_operator_opens_an_express_dashboard_through_a_login_link(
     sign_in,
     acme,
     owner_user,
-    make_account,
-    stripe,
+    make_account,  # noqa: F811 (the fixture imported above)
+    stripe,  # noqa: F811
     browser,
-    live_server,  # noqa: F811
+    live_server,
 ):
     seller = make_account("restricted_soon", email="seller@example.com", business_name="Kite Shop")
     stripe.v1.payment_intents.create(

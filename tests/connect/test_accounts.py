@@ -166,3 +166,20 @@ def test_connected_on_is_the_accounts_created_date(owner, acme):
     assert row.created == datetime(2026, 1, 1, 0, 1, tzinfo=UTC)
     assert "Jan 1, 2026" in owner.get("/a/acme/connect/").content.decode()
     assert row.created - timedelta(minutes=1) == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_an_authorized_standard_account_and_a_deauthorization_reach_the_mirror(owner, acme, stripe):
+    from tests.payments.sandbox_support import webhooks_arrive
+
+    standard = stripe.v1.accounts.create(params={"type": "standard", "email": "std@example.com"})
+    express = stripe.v1.accounts.create(
+        params={"type": "express", "capabilities": {"transfers": {"requested": True}}}
+    )
+    webhooks_arrive()
+    with scope(account=acme):
+        assert ConnectedAccount.objects.get(stripe_id=standard.id).type == "standard"
+    stripe.v1.accounts.delete(express.id)
+    webhooks_arrive()
+    with scope(account=acme):
+        assert ConnectedAccount.objects.get(stripe_id=express.id).deauthorized
+    assert accounts_on(owner.get("/a/acme/connect/").content.decode()) == [standard.id]

@@ -4,6 +4,7 @@ reversals, application fees and their refunds, and the events they send."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -64,6 +65,15 @@ def test_a_new_express_account_has_requirements_due_and_nothing_enabled(client):
     assert account.requirements.disabled_reason == "requirements.past_due"
     assert account.capabilities.to_dict() == {"card_payments": "inactive", "transfers": "inactive"}
     assert account.settings.payouts.schedule.interval == "daily"
+
+
+def test_a_standard_account_authorizes_the_platforms_application(client, key):
+    account = client.v1.accounts.create(params={"type": "standard"})
+    assert account.capabilities.to_dict() == {"card_payments": "inactive", "transfers": "inactive"}
+    assert event_types(key, stripe_account=account.id) == [
+        "account.updated",
+        "account.application.authorized",
+    ]
 
 
 def test_it_refuses_an_unknown_type_and_express_without_capabilities(client):
@@ -321,3 +331,38 @@ def test_an_application_fee_is_refunded_to_the_connected_account(client, key):
     assert amounts(connected, "pending") == {"usd": 10000 - 800}
     assert amounts(connected, "available") == {"usd": 300}
     assert "application_fee.refunded" in event_types(key)
+
+
+def test_connect_objects_have_the_keys_of_stripes_examples(client, key):
+    from tests.sandbox.test_contract import FIXTURES
+
+    examples = json.loads(FIXTURES.read_text())["resources"]
+    account = enabled_account(client, key)
+    intent = pay(
+        client, amount=10000, transfer_data={"destination": account.id}, application_fee_amount=500
+    )
+    charge = client.v1.charges.retrieve(intent.latest_charge)
+    emitted = {
+        "account": client.v1.accounts.retrieve(account.id),
+        "transfer": client.v1.transfers.retrieve(charge.transfer),
+        "transfer_reversal": client.v1.transfers.reversals.create(
+            charge.transfer, params={"amount": 100}
+        ),
+        "application_fee": client.v1.application_fees.retrieve(charge.application_fee),
+        "fee_refund": client.v1.application_fees.refunds.create(
+            charge.application_fee, params={"amount": 100}
+        ),
+        "account_link": client.v1.account_links.create(
+            params={"account": account.id, "type": "account_onboarding"}
+        ),
+        "login_link": client.v1.accounts.login_links.create(account.id),
+        "capability": client.v1.accounts.capabilities.retrieve(account.id, "transfers"),
+    }
+    missing = {
+        kind: sorted(set(examples[kind]) - set(obj.to_dict()))
+        for kind, obj in emitted.items()
+        if set(examples[kind]) - set(obj.to_dict())
+    }
+    assert missing == {}
+    for kind, obj in emitted.items():
+        assert obj.object == examples[kind]["object"], kind
