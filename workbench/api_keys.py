@@ -9,6 +9,7 @@ API layer (`workbench.api_auth`) stays a thin adapter.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import string
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from django_scopes import scope
 from dashboard.models import Account, User
 from dashboard.services import RequestContext, audit_record
 from workbench.models import ApiIdempotencyRecord, ApiIncomingLog, ApiKey
+
+logger = logging.getLogger(__name__)
 
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_RANDOM_LENGTH = 40
@@ -347,7 +350,12 @@ def rate_limit_hit(*, api_key: ApiKey, write: bool, now: float | None = None) ->
     pipeline = _redis().pipeline()
     pipeline.incr(counter)
     pipeline.expire(counter, 2)
-    count, _ = pipeline.execute()
+    try:
+        count, _ = pipeline.execute()
+    except redis.RedisError:
+        # The limit protects the service; losing Redis must not take the API down with it.
+        logger.warning("API rate limit skipped: Redis is unreachable", exc_info=True)
+        return 0
     return 0 if count <= limit else 1
 
 

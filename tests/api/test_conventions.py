@@ -235,3 +235,26 @@ def test_the_docs_load_vendored_assets_only(client):
     sources = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert sources and all(source.startswith("/static/") for source in sources)
     assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in sources
+
+
+def test_the_api_keeps_answering_when_redis_is_down(api, monkeypatch):
+    import redis
+
+    from workbench import api_keys as keys_module
+
+    class BrokenPipeline:
+        def incr(self, name):
+            return self
+
+        def expire(self, name, seconds):
+            return self
+
+        def execute(self):
+            raise redis.ConnectionError("Redis is down")
+
+    class BrokenRedis:
+        def pipeline(self):
+            return BrokenPipeline()
+
+    monkeypatch.setattr(keys_module, "_redis", BrokenRedis)
+    assert api.get("/api/v1/customers").status_code == 200
