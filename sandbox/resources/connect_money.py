@@ -269,7 +269,7 @@ def intent_connect_fields(ctx: Context, params: dict[str, Any]) -> dict[str, Any
                 "Missing required param: transfer_data[destination].",
                 param="transfer_data[destination]",
             )
-        get_account(ctx, raw["destination"])
+        check_destination(ctx, raw["destination"])
         fields["transfer_data"] = {
             "destination": raw["destination"],
             "amount": integer(raw, "amount", minimum=1),

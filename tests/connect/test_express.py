@@ -211,3 +211,28 @@ def test_a_sandbox_rejection_reaches_the_mirror(acme, seller, sandbox_key):
     webhooks_arrive()
     with scope(account=acme):
         assert ConnectedAccount.objects.get(pk=seller.pk).status == "rejected"
+
+
+@pytest.mark.parametrize("page", ["", "payouts/", "transactions/", "payments/"])
+def test_express_pages_stay_under_a_query_ceiling(acme, seller, stripe, express_user, page):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for amount in (1000, 2000, 3000):
+        destination_charge(stripe, seller, amount=amount, fee=100)
+    webhooks_arrive()
+    with CaptureQueriesContext(connection) as queries:
+        text(express_user.get(express_url(seller, page)))
+    assert len(queries.captured_queries) <= 15, [q["sql"] for q in queries.captured_queries]
+
+
+def test_the_account_detail_stays_under_a_query_ceiling(owner, seller, stripe):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for amount in (1000, 2000, 3000):
+        destination_charge(stripe, seller, amount=amount, fee=100)
+    webhooks_arrive()
+    with CaptureQueriesContext(connection) as queries:
+        text(owner.get(f"/a/acme/connect/accounts/{seller.stripe_id}/"))
+    assert len(queries.captured_queries) <= 30

@@ -299,6 +299,13 @@ def test_a_transfer_to_a_restricted_account_is_refused(client, key):
         )
 
 
+def test_a_destination_charge_to_a_restricted_account_is_refused_up_front(client, key):
+    account = new_account(client)
+    with pytest.raises(stripe.InvalidRequestError, match="capabilities"):
+        pay(client, amount=1000, transfer_data={"destination": account.id})
+    assert client.v1.payment_intents.list().data == []
+
+
 def test_a_transfer_is_reversed_in_parts_but_never_beyond_its_amount(client, key):
     account = enabled_account(client, key)
     intent = pay(client, amount=10000, transfer_data={"destination": account.id})
