@@ -38,7 +38,9 @@ class Command(BaseCommand):
     def handle(self, *, port: int, host: str, scale: str, **options):
         call_command("migrate", interactive=False, verbosity=0)
         children = self._start_servers(host=host, port=port)
-        # Until the wait loop takes over: `kill` stops the demo cleanly during the seed too.
+        # Until the wait loop takes over, Ctrl-C and `kill` interrupt the seed and stop the
+        # demo cleanly (SIGINT explicitly: a shell starting us in the background ignores it).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, _interrupt)
         try:
             self.stdout.write(
