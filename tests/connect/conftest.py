@@ -3,6 +3,8 @@ state, and the `express_user` persona (a browser that opened a login link)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django_scopes import scope
@@ -10,6 +12,7 @@ from django_scopes import scope
 from connect import services
 from connect.models import ConnectedAccount
 from dashboard.models import Membership
+from sandbox import clock
 from sandbox import services as sandbox_services
 from tests.conftest import logged_in
 from tests.payments.sandbox_support import connected, sandbox_settings, stripe, webhooks_arrive  # noqa: F401
@@ -56,6 +59,12 @@ def make_account(acme, stripe, sandbox_key):  # noqa: F811
                 token_or_account=sandbox_key, account=created.id, state=state
             )
         webhooks_arrive()
+        # The operator acts a moment later: a console write-through dated in the same
+        # second as these events would rightly lose to them (see workbench.mirror.upsert).
+        platform = sandbox_services.resolve_account(sandbox_key)
+        sandbox_services.clock_advance(
+            token_or_account=platform, to=clock.now(platform) + timedelta(seconds=1)
+        )
         with scope(account=acme):
             return ConnectedAccount.objects.get(stripe_id=created.id)
 
