@@ -133,7 +133,7 @@ def _as_api_error(exc: Exception) -> ApiError | None:
     if isinstance(exc, exceptions.Throttled):
         wait = max(1, int(exc.wait or 1))
         return ApiError(
-            "Too many requests hit the API too quickly. Retry after a second.",
+            "Too many requests hit the API too quickly. Retry after the Retry-After seconds.",
             status_code=429,
             type="rate_limit_error",
             code="rate_limit",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import secrets
 import string
 from dataclasses import dataclass
@@ -338,25 +339,29 @@ def rate_limits() -> tuple[int, int]:
 
 
 def rate_limit_hit(*, api_key: ApiKey, write: bool, now: float | None = None) -> int:
-    """Counts one request in the key's one-second window (Redis, fixed window).
+    """Counts one request in the key's current window (Redis, fixed window; one second
+    unless PAYDESK_API_RATE_LIMIT_WINDOW_SECONDS says otherwise).
 
     Returns 0 when the request may run, else the seconds to wait before retrying.
     """
     now = now if now is not None else timezone.now().timestamp()
-    window = int(now)
+    seconds = max(1, int(getattr(settings, "PAYDESK_API_RATE_LIMIT_WINDOW_SECONDS", 1)))
+    window = int(now // seconds)
     kind = "write" if write else "read"
     limit = rate_limits()[1 if write else 0]
-    counter = f"paydesk:api-rate:{api_key.pk}:{kind}:{window}"
+    counter = f"paydesk:api-rate:{api_key.public_id}:{kind}:{seconds}:{window}"
     pipeline = _redis().pipeline()
     pipeline.incr(counter)
-    pipeline.expire(counter, 2)
+    pipeline.expire(counter, seconds + 1)
     try:
         count, _ = pipeline.execute()
     except redis.RedisError:
         # The limit protects the service; losing Redis must not take the API down with it.
         logger.warning("API rate limit skipped: Redis is unreachable", exc_info=True)
         return 0
-    return 0 if count <= limit else 1
+    if count <= limit:
+        return 0
+    return max(1, math.ceil((window + 1) * seconds - now))
 
 
 # --- Incoming request log ---------------------------------------------------------------
