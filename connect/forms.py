@@ -69,6 +69,9 @@ class AmountForm(forms.Form):
 
 class TransferForm(AmountForm):
     description = forms.CharField(required=False, max_length=200)
+    transfer_group = forms.CharField(
+        required=False, max_length=200, help_text="Ties the transfer to an order's charges."
+    )
 
 
 class ReverseForm(forms.Form):

@@ -149,6 +149,7 @@ def transfer_create(request: HttpRequest, account_slug: str, connected_account_i
             amount=form.cleaned_data["amount"],
             currency=currency,
             description=form.cleaned_data["description"],
+            transfer_group=form.cleaned_data["transfer_group"],
             idempotency_key=request.POST.get("idempotency_key") or None,
             **action_context(request),
         )

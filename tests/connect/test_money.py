@@ -99,12 +99,13 @@ def test_the_owner_sends_a_transfer_and_reverses_part_of_it(
     webhooks_arrive()
     response = owner.post(
         f"/a/acme/connect/accounts/{seller.stripe_id}/transfers/",
-        {"amount": "25.00", "description": "Bonus"},
+        {"amount": "25.00", "description": "Bonus", "transfer_group": "order_7"},
     )
     assert response.status_code == 302
     with scope(account=acme):
         transfer = Transfer.objects.get()
         assert (transfer.amount, transfer.description) == (2500, "Bonus")
+        assert transfer.transfer_group == "order_7"
         assert AuditLog.objects.filter(action="connect.transfer.created").exists()
     response = owner.post(
         f"/a/acme/connect/transfers/{transfer.stripe_id}/reverse/", {"amount": "10.00"}
