@@ -18,7 +18,7 @@ import re
 import time
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -78,8 +78,12 @@ def redact_params(encoded: str) -> dict[str, str]:
     return redacted
 
 
-_last_stripe_time: contextvars.ContextVar[datetime | None] = contextvars.ContextVar(
-    "paydesk_last_stripe_time", default=None
+# How far Stripe's clock is from ours, learnt from each response's `Date` header. An offset
+# (not an instant) stays right for later calls in the same thread or task: a past-dated
+# sandbox test clock keeps its distance from real time until it is moved, and the next
+# response after a move corrects it.
+_stripe_clock_offset: contextvars.ContextVar[timedelta | None] = contextvars.ContextVar(
+    "paydesk_stripe_clock_offset", default=None
 )
 
 
@@ -87,19 +91,25 @@ def _remember_stripe_time(date_header: str) -> None:
     if not date_header:
         return
     try:
-        _last_stripe_time.set(email.utils.parsedate_to_datetime(date_header))
+        stripe_now = email.utils.parsedate_to_datetime(date_header)
     except (TypeError, ValueError):
         return
+    if stripe_now.tzinfo is None:
+        return
+    _stripe_clock_offset.set(stripe_now - timezone.now())
 
 
 def stripe_time() -> datetime:
-    """Stripe's clock at the last response this context received (its `Date` header).
+    """Now, on Stripe's clock (the clock events are dated by).
 
-    What we read from Stripe was true at that moment on Stripe's clock, which is the clock
-    events are dated by: the sandbox's test clock may be days in the past. Falls back to
-    this server's time before any response.
+    What we read from Stripe was true at that moment on Stripe's clock; the sandbox's test
+    clock may run days in the past. `Date` has whole seconds, so this can be up to a second
+    early: an event of the same second is taken as newer, which is safe because every change
+    we make also produces an event of its own.
     """
-    return _last_stripe_time.get() or timezone.now()
+    offset = _stripe_clock_offset.get()
+    now = timezone.now()
+    return now if offset is None else now + offset
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str:

@@ -69,3 +69,11 @@ def test_a_later_event_about_a_written_through_object_is_applied(
     with scope(account=acme):
         assert Charge.objects.get(pk=charge.pk).amount_refunded == 1500
         assert Customer.objects.get(pk=customer.pk).name == "Jenny Rosen"
+
+
+def test_the_clock_offset_stays_right_after_the_response(month_ago, acme, owner_user):
+    services.customer_create(account=acme, livemode=False, email="a@example.com", actor=owner_user)
+    from workbench.client import stripe_time
+
+    # Later code in the same thread that reads no new response still gets Stripe's "now".
+    assert abs(stripe_time() - month_ago) < timedelta(minutes=5)
