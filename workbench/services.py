@@ -31,7 +31,7 @@ from dashboard.models import Account, User
 from dashboard.services import RequestContext, audit_record
 from workbench import selectors
 from workbench.client import build_client, stripe_client
-from workbench.dispatch import handlers_for
+from workbench.dispatch import dispatch, registrations_for
 from workbench.models import (
     ApiRequestLog,
     Event,
@@ -522,16 +522,22 @@ class BatchOutcome:
 
 
 def events_process_batch(*, batch_size: int = 500) -> BatchOutcome:
-    """Claims up to `batch_size` pending events and dispatches each to its handlers.
+    """Claims up to `batch_size` pending events and dispatches them to their handlers.
 
     The claim is the row lock of this open transaction (FOR UPDATE SKIP LOCKED): concurrent
     workers take different events, and a worker killed mid-batch never commits, so its rows
     are simply pending again for the next drain. No lease to expire, no sweeper to run.
+
+    The events of each account go to the handlers together (`workbench.dispatch.dispatch`:
+    a batch handler gets all its events in one call), in one savepoint. If anything
+    raises, the savepoint is rolled back and the group is split in halves, each retried in
+    its own savepoint, until the failing event is alone: it alone is marked failed (with
+    its error and attempt count), every other event is processed.
     """
     outcome = BatchOutcome()
     with transaction.atomic():
         with scopes_disabled():
-            # A worker serves every tenant; each event is handled inside its own scope below.
+            # A worker serves every tenant; each account's events are handled in its scope.
             events = list(
                 Event.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("account")
@@ -540,21 +546,22 @@ def events_process_batch(*, batch_size: int = 500) -> BatchOutcome:
             )
         outcome.claimed = len(events)
         processed, ignored = [], []
+        by_account: dict[int, list[Event]] = {}
         for event in events:
-            handlers = handlers_for(event.type)
-            if not handlers:
+            if registrations_for(event.type):
+                by_account.setdefault(event.account_id, []).append(event)
+            else:
                 ignored.append(event.pk)
-                continue
-            try:
-                with scope(account=event.account), transaction.atomic():
-                    for handler in handlers:
-                        handler(event)
-            except Exception as error:
+        for group in by_account.values():
+            failures: list[tuple[Event, Exception]] = []
+            with scope(account=group[0].account):
+                _dispatch_isolated(group, failures)
+            failed = {event.pk for event, _ in failures}
+            processed.extend(event.pk for event in group if event.pk not in failed)
+            for event, error in failures:
                 logger.warning("event %s (%s) failed: %r", event.stripe_id, event.type, error)
                 outcome.next_retry_at = _mark_failed(event, error, outcome.next_retry_at)
                 outcome.failed += 1
-            else:
-                processed.append(event.pk)
         now = timezone.now()
         with scopes_disabled():
             Event.objects.filter(pk__in=processed).update(
@@ -572,6 +579,21 @@ def events_process_batch(*, batch_size: int = 500) -> BatchOutcome:
             )
     outcome.processed, outcome.ignored = len(processed), len(ignored)
     return outcome
+
+
+def _dispatch_isolated(events: list[Event], failures: list[tuple[Event, Exception]]) -> None:
+    """Dispatches `events` in a savepoint; on an error, halves the group and tries again,
+    so that only the events that fail on their own are rolled back and reported."""
+    try:
+        with transaction.atomic():
+            dispatch(events)
+    except Exception as error:
+        if len(events) == 1:
+            failures.append((events[0], error))
+            return
+        middle = len(events) // 2
+        _dispatch_isolated(events[:middle], failures)
+        _dispatch_isolated(events[middle:], failures)
 
 
 def _mark_failed(event: Event, error: Exception, earliest: datetime | None) -> datetime | None:
