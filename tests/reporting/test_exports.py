@@ -235,22 +235,38 @@ def test_running_the_task_twice_writes_the_file_once(acme, owner_user):
     assert len(stored_rows(run)) == 4
 
 
+def spy_on_progress(monkeypatch) -> list:
+    seen = []
+    original = exports.progress_aside
+
+    def spy(side, run, done):
+        seen.append((done, original(side, run, done)))
+        return seen[-1][1]
+
+    monkeypatch.setattr(exports, "progress_aside", spy)
+    return seen
+
+
 def test_progress_is_written_while_rows_stream(acme, owner_user, monkeypatch):
     for number in range(7):
         balance_transaction(acme, f"txn_{number}", amount=100, created=at("2026-03-01", number))
     run = new_run(acme, owner_user)
-    seen = []
-    original = exports._progress
-
-    def spy(run, **values):
-        seen.append(values.get("rows_done"))
-        return original(run, **values)
-
-    monkeypatch.setattr(exports, "_progress", spy)
+    seen = spy_on_progress(monkeypatch)
     exports.export_execute(run_id=run.pk, progress_every=3)
-    assert [done for done in seen if done is not None] == [3, 6, 7]
+    assert [done for done, _ in seen] == [3, 6]
     run.refresh_from_db()
-    assert (run.rows_total, run.percent) == (7, 100)
+    assert (run.rows_done, run.rows_total, run.percent) == (7, 7, 100)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_reaches_the_database_while_copy_streams(acme, owner_user, monkeypatch):
+    for number in range(5):
+        balance_transaction(acme, f"txn_{number}", amount=100, created=at("2026-03-01", number))
+    run = new_run(acme, owner_user)
+    seen = spy_on_progress(monkeypatch)
+    exports.export_execute(run_id=run.pk, progress_every=2)
+    # Each update found the committed running run over the second connection.
+    assert seen == [(2, 1), (4, 1)]
 
 
 def test_the_progress_bar_polls_until_the_export_is_done(owner, acme, owner_user):
