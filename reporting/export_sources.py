@@ -196,6 +196,49 @@ DISPUTE_COLUMNS = (
 )
 
 
+# --- Connected accounts ---------------------------------------------------------------
+
+
+def connected_account_rows(account: Account, livemode: bool, filters: dict) -> QuerySet:
+    from django.db.models import Q
+
+    from connect.forms import AccountFilterForm
+    from connect.models import AccountStatus, ConnectedAccount
+
+    chosen = AccountFilterForm(_query(filters)).filters()
+    queryset = ConnectedAccount.objects.filter(
+        account=account, livemode=livemode, deauthorized=False
+    )
+    if filters.get("tab") in AccountStatus.values:
+        queryset = queryset.filter(status=filters["tab"])
+    if chosen.query:
+        queryset = queryset.filter(
+            Q(stripe_id=chosen.query)
+            | Q(email__icontains=chosen.query)
+            | Q(business_name__icontains=chosen.query)
+        )
+    if chosen.country:
+        queryset = queryset.filter(country=chosen.country.upper())
+    if chosen.type:
+        queryset = queryset.filter(type=chosen.type)
+    return queryset.order_by(*NEWEST_FIRST)
+
+
+CONNECTED_ACCOUNT_COLUMNS = (
+    Column("id", "ID", "stripe_id"),
+    Column("created", "Created", "created", DATETIME),
+    Column("business_name", "Business name", "business_name"),
+    Column("email", "Email", "email"),
+    Column("type", "Type", "type"),
+    Column("status", "Status", "status"),
+    Column("country", "Country", "country"),
+    Column("default_currency", "Default currency", "default_currency"),
+    Column("charges_enabled", "Charges enabled", "charges_enabled", BOOLEAN),
+    Column("payouts_enabled", "Payouts enabled", "payouts_enabled", BOOLEAN),
+    Column("details_submitted", "Details submitted", "details_submitted", BOOLEAN, default=False),
+)
+
+
 def register() -> None:
     register_export_source(
         "payments",
@@ -236,4 +279,12 @@ def register() -> None:
         columns=DISPUTE_COLUMNS,
         rows=dispute_rows,
         list_url_name="payments:dispute_list",
+    )
+    register_export_source(
+        "connected_accounts",
+        title="Connected accounts",
+        permission="connect.view",
+        columns=CONNECTED_ACCOUNT_COLUMNS,
+        rows=connected_account_rows,
+        list_url_name="connect:account_list",
     )

@@ -4,6 +4,7 @@ killed worker, idempotence, signed downloads, roles, and a real Celery worker.""
 from __future__ import annotations
 
 import io
+import re
 import time
 from datetime import timedelta
 
@@ -393,3 +394,76 @@ def test_a_real_celery_worker_writes_the_export(acme, owner_user):
             time.sleep(0.1)
     assert run.status == ReportRun.Status.SUCCEEDED, run.error
     assert [row[0] for row in stored_rows(run)] == ["ID", "txn_3", "txn_2", "txn_1", "txn_0"]
+
+
+def test_the_connected_accounts_export_holds_the_filtered_list(
+    owner, acme, eager, django_capture_on_commit_callbacks
+):
+    from connect.models import ConnectedAccount
+
+    with scope(account=acme):
+        for number, (status, country) in enumerate(
+            [("enabled", "US"), ("restricted", "US"), ("enabled", "FR"), ("enabled", "US")]
+        ):
+            created = at("2026-03-01", number)
+            ConnectedAccount.objects.create(
+                account=acme,
+                livemode=True,
+                stripe_id=f"acct_{number}",
+                created=created,
+                source_time=created,
+                data={"metadata": {"seller": f"s{number}"}},
+                type="express",
+                status=status,
+                country=country,
+                email=f"{number}@shop.test",
+                charges_enabled=status == "enabled",
+                payouts_enabled=status == "enabled",
+            )
+    listed = owner.get(f"/a/{acme.slug}/connect/?tab=enabled&country=US").content.decode()
+    shown = re.findall(r'data-account="([^"]+)"', listed)
+    assert shown == ["acct_3", "acct_0"]
+
+    run_url = start_export(
+        owner,
+        acme,
+        source="connected_accounts",
+        query="tab=enabled&country=US",
+        columns=["id", "email", "charges_enabled"],
+        metadata="seller",
+        django_capture_on_commit_callbacks=django_capture_on_commit_callbacks,
+    )
+    rows = read_csv(file_content(owner.get(download_link(owner.get(run_url)))))
+    assert rows == [
+        ["ID", "Email", "Charges enabled", "metadata.seller"],
+        ["acct_3", "3@shop.test", "true", "s3"],
+        ["acct_0", "0@shop.test", "true", "s0"],
+    ]
+
+
+def test_zero_and_three_decimal_currencies_keep_their_places(acme, owner_user):
+    balance_transaction(acme, "txn_jpy", amount=-500, currency="jpy", created=at("2026-03-03"))
+    balance_transaction(acme, "txn_kwd", amount=12345, currency="kwd", created=at("2026-03-02"))
+    balance_transaction(acme, "txn_usd", amount=7, currency="usd", created=at("2026-03-01"))
+    run = new_run(acme, owner_user, columns=["id", "amount", "currency"])
+    exports.export_execute(run_id=run.pk)
+    assert stored_rows(run)[1:] == [
+        ["txn_jpy", "-500", "jpy"],
+        ["txn_kwd", "12.345", "kwd"],
+        ["txn_usd", "0.07", "usd"],
+    ]
+
+
+def test_stale_runs_are_enqueued_again_and_finish(acme, owner_user, eager):
+    balance_transaction(acme, "txn_1", amount=100)
+    run = new_run(acme, owner_user)
+    with scopes_disabled():
+        ReportRun.objects.filter(pk=run.pk).update(
+            status=ReportRun.Status.RUNNING,
+            attempts=1,
+            heartbeat_at=timezone.now() - timedelta(minutes=5),
+        )
+    assert exports.exports_restart_stale() == 1
+    run.refresh_from_db()
+    assert (run.status, run.row_count, run.attempts) == (ReportRun.Status.SUCCEEDED, 1, 2)
+    assert exports.exports_restart_stale() == 0
