@@ -296,6 +296,16 @@ class JSONOnlyNegotiation(BaseContentNegotiation):
 # --- The base view ----------------------------------------------------------------------
 
 
+def _valid_idempotency_key(key: str) -> bool:
+    # It is stored, logged and sent on to Stripe as a header: plain printable ASCII only.
+    return len(key) <= 255 and key.isascii() and key.isprintable()
+
+
+def _loggable_idempotency_key(request: HttpRequest) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    return key if request.method == "POST" and _valid_idempotency_key(key) else ""
+
+
 class _Replay(Exception):
     def __init__(self, record: ApiIdempotencyRecord):
         self.record = record
@@ -373,9 +383,9 @@ class ApiView(APIView):
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key or request.method != "POST":
             return
-        if len(key) > 255:
+        if not _valid_idempotency_key(key):
             raise ApiError(
-                "Idempotency-Key is longer than 255 characters.",
+                "Idempotency-Key takes up to 255 printable ASCII characters.",
                 type="idempotency_error",
                 code="idempotency_key_invalid",
             )
@@ -443,9 +453,7 @@ class ApiView(APIView):
             status=response.status_code,
             duration_ms=round((time.monotonic() - started) * 1000),
             request_id=self.request_id,
-            idempotency_key=request.headers.get("Idempotency-Key", "").strip()
-            if request.method == "POST"
-            else "",
+            idempotency_key=_loggable_idempotency_key(request),
             idempotent_replayed=self.replayed,
             error_type=str(error.get("type") or "") if isinstance(error, dict) else "",
             error_code=str(error.get("code") or "") if isinstance(error, dict) else "",

@@ -80,6 +80,14 @@ def test_keys_are_per_api_key_and_forgotten_after_24_hours(api, acme, key_for, c
     assert timezone.now() - record.created < timedelta(minutes=1)
 
 
+@pytest.mark.parametrize("key", ["x" * 256, "clé-unicode", "tab\tinside"])
+def test_an_unusable_idempotency_key_is_refused(api, acme, key):
+    response = api.post("/api/v1/customers", {}, headers={"Idempotency-Key": key})
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "idempotency_key_invalid"
+    assert customers_in(acme) == 0
+
+
 def test_an_errored_request_replays_its_error(api, acme):
     headers = {"Idempotency-Key": "bad-1"}
     first = api.post("/api/v1/customers", {"emial": "x"}, headers=headers)
