@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 
 from payments.models import Payout
+from payments.services import PaymentError
 from payments.services_balances import payout_transactions_link
-from workbench.client import StripeNotConnected
 from workbench.dispatch import handles
 
 logger = logging.getLogger(__name__)
@@ -21,7 +21,9 @@ def payout_settled(event) -> None:
         return
     try:
         payout_transactions_link(account=event.account, livemode=payout.livemode, payout=payout)
-    except StripeNotConnected:
+    except PaymentError as error:
+        if error.code != "not_connected":
+            raise
         # Events can arrive before (or after) an API key is saved; with no key there is no
         # one to ask, and retrying would not change that. The payout itself is mirrored.
         logger.info("payout %s: no Stripe connection to list its transactions", payout.stripe_id)
