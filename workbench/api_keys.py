@@ -37,6 +37,8 @@ RESTRICTED_PREFIX = "pd_rk_"
 KEY_PREFIXES = (SECRET_PREFIX, RESTRICTED_PREFIX)
 LAST_USED_PRECISION = timedelta(minutes=1)
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+# A request still "running" after this long lost its process (requests time out sooner).
+ABANDONED_AFTER = timedelta(minutes=5)
 
 # What a restricted key can be limited to, as the API groups its endpoints.
 API_RESOURCES: dict[str, str] = {
@@ -291,6 +293,10 @@ def idempotency_begin(
         return idempotency_begin(api_key=api_key, key=key, fingerprint=fingerprint, now=now)
     if existing.fingerprint != fingerprint:
         return IdempotencyOutcome(conflict="mismatch")
+    if existing.status is None and existing.created < now - ABANDONED_AFTER:
+        # Its process died mid-request: let a retry run rather than refuse it for a day.
+        existing.delete()
+        return idempotency_begin(api_key=api_key, key=key, fingerprint=fingerprint, now=now)
     if existing.status is None:
         return IdempotencyOutcome(conflict="in_progress")
     return IdempotencyOutcome(replay=existing)

@@ -111,6 +111,12 @@ def test_a_request_still_running_is_a_409(api, acme, acme_key):
     assert error_of(response)["code"] == "idempotency_key_in_progress"
     assert customers_in(acme) == 0
 
+    # A "running" request that lost its process long ago no longer blocks a retry.
+    with scope(account=acme):
+        ApiIdempotencyRecord.objects.update(created=timezone.now() - timedelta(minutes=10))
+    assert api.post("/api/v1/customers", {}, headers={"Idempotency-Key": "busy"}).status_code == 200
+    assert customers_in(acme) == 1
+
 
 # --- Rate limit -------------------------------------------------------------------------
 
