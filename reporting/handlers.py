@@ -237,6 +237,7 @@ def refresh_contributions(account: Account, rows: Iterable[tuple[str, Mapping[st
             + tuple(measures[name] for name in ROLLUP_MEASURES)
         )
     if writes:
+        writes.sort(key=lambda write: (write[2], write[3]))  # a fixed lock order
         _write_contributions(account, writes, [before[0] for before in stored.values()])
         _add_all(account, deltas)
 

@@ -176,7 +176,9 @@ def bulk_upsert(model: type[StripeObject], rows: Iterable[Mapping[str, Any]]) ->
     column (`unnest`): a statement with a placeholder per value costs more to compose and
     parse than the writes themselves.
     """
-    rows = newest_per_id(rows)
+    # In Stripe id order: two workers writing overlapping rows lock them in the same order
+    # (no deadlock).
+    rows = sorted(newest_per_id(rows), key=lambda row: row["stripe_id"])
     if not rows:
         return {}
     named = list(rows[0])
