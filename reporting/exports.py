@@ -50,8 +50,6 @@ logger = logging.getLogger(__name__)
 TEXT, MONEY, DATETIME, NUMBER, BOOLEAN = "text", "money", "datetime", "number", "boolean"
 # Spreadsheet programs run a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# The same characters for PostgreSQL's regexp_replace ("-" last: a literal in brackets).
-FORMULA_PATTERN = "^([=+@\t\r-])"
 METADATA_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 MAX_METADATA_KEYS = 10
 DOWNLOAD_SALT = "reporting.export-download"
@@ -212,7 +210,11 @@ class _CsvCell(Func):
 class _TextCell(_CsvCell):
     def cell_sql(self, value, params):
         # The same rule as `neutralise`: a leading = + - @ tab or CR gets a quote.
-        return f"regexp_replace(({value})::text, %s, %s)", [*params, FORMULA_PATTERN, "'\\1"]
+        # ascii() of the first character costs far less than a regular expression.
+        codes = ", ".join(str(ord(start)) for start in FORMULA_STARTS)
+        text = f"({value})::text"
+        sql = f"CASE WHEN ascii({text}) IN ({codes}) THEN '''' || {text} ELSE {text} END"
+        return sql, [*params, *params, *params]
 
 
 class _DateTimeCell(_CsvCell):
@@ -221,7 +223,9 @@ class _DateTimeCell(_CsvCell):
         self.tz = tz
 
     def cell_sql(self, value, params):
-        return f"to_char(({value}) AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')", [*params, self.tz]
+        # A timestamp's text under the ISO DateStyle psycopg requires: 2026-03-01 12:00:00
+        # (to_char costs about twice as much over a million rows).
+        return f"date_trunc('second', ({value}) AT TIME ZONE %s)::text", [*params, self.tz]
 
 
 class _BooleanCell(_CsvCell):
@@ -591,15 +595,27 @@ def _write_csv(run, queryset, layout, *, path: Path, progress_every: int) -> int
     return done
 
 
+class _WorkFile(File):
+    """The finished work file. Local storage (FileSystemStorage) moves a file that has a
+    `temporary_file_path` instead of copying it; remote storages upload the content."""
+
+    def __init__(self, handle, *, name: str, path: Path):
+        super().__init__(handle, name=name)
+        self.path = path
+
+    def temporary_file_path(self) -> str:
+        return str(self.path)
+
+
 def _publish(run: ReportRun, *, path: Path, rows: int) -> ReportRun:
     """Moves the complete file into storage and marks the run succeeded, once."""
     name = storage_name(run)
     # A previous attempt may have stored the file and died before saying so.
     if default_storage.exists(name):
         default_storage.delete(name)
-    with path.open("rb") as handle:
-        stored = default_storage.save(name, File(handle, name=Path(name).name))
     size = path.stat().st_size
+    with path.open("rb") as handle:
+        stored = default_storage.save(name, _WorkFile(handle, name=Path(name).name, path=path))
     path.unlink(missing_ok=True)
     now = timezone.now()
     if not _progress(
