@@ -38,14 +38,16 @@ from payments.models import (
 )
 from workbench.client import stripe_time
 from workbench.mirror import bulk_upsert, from_timestamp, newest_per_id, upsert
+from workbench.selectors import event_sequence_watermark
 
 
 @dataclass(frozen=True)
 class Source:
     """Where a version of an object comes from, and how new it is.
 
-    Events carry their `created` and arrival `sequence`; an API read is as new as the moment
-    we read it, with sequence 0 so that an event of the same instant still wins.
+    Events carry their `created` and arrival `sequence`; an API read is as new as the second
+    we read it in (Stripe's clock) and the last event received before it, so that events of
+    that second received earlier lose to it and events received later win.
     """
 
     account: Account
@@ -69,9 +71,11 @@ class Source:
         return cls(
             account=account,
             livemode=livemode,
-            # Stripe's clock, not ours: the sandbox's test clock may run in the past.
+            # Stripe's clock, not ours: the sandbox's test clock may run in the past. Within
+            # its second, a read is newer than every event received so far, older than the
+            # ones still to come (see event_sequence_watermark).
             time=stripe_time(),
-            sequence=0,
+            sequence=event_sequence_watermark(),
             stripe_account=stripe_account,
         )
 

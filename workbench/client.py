@@ -100,16 +100,17 @@ def _remember_stripe_time(date_header: str) -> None:
 
 
 def stripe_time() -> datetime:
-    """Now, on Stripe's clock (the clock events are dated by).
+    """Now, on Stripe's clock (the clock events are dated by), in whole seconds.
 
     What we read from Stripe was true at that moment on Stripe's clock; the sandbox's test
-    clock may run days in the past. `Date` has whole seconds, so this can be up to a second
-    early: an event of the same second is taken as newer, which is safe because every change
-    we make also produces an event of its own.
+    clock may run days in the past. Stripe dates events and `Date` in whole seconds, so a
+    read cannot be ordered within its second: it is stamped at the start of the second, and
+    an event of the same second counts as newer. That converges: every change also produces
+    an event of its own, and the last event of the second wins.
     """
     offset = _stripe_clock_offset.get()
     now = timezone.now()
-    return now if offset is None else now + offset
+    return (now if offset is None else now + offset).replace(microsecond=0)
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str:

@@ -323,3 +323,21 @@ def api_versions(*, account: Account, livemode: bool) -> dict[str, str]:
         "sdk": stripe.VERSION,
         "events": latest or "",
     }
+
+
+def event_sequence_watermark() -> int:
+    """The last arrival number handed to an event (0 before the first).
+
+    What an API read returns is at least as new as every event received before it, so a
+    write-through stamped with this number wins a same-second tie against those events,
+    and loses it to events received afterwards (its own action's event among them).
+    Events still being stored by another transaction already hold a number at or below it.
+    """
+    table = Event._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, 'sequence')::regclass)",
+            [table],
+        )
+        (value,) = cursor.fetchone()
+    return int(value or 0)

@@ -128,7 +128,16 @@ def test_write_through_mirrors_at_once_and_the_later_webhooks_change_nothing(
     after = {
         model: snapshot(model, acme) for model in (Customer, PaymentIntent, Charge, PaymentMethod)
     }
-    assert after == before
+
+    def data_of(state):
+        return {model: {sid: row[0] for sid, row in rows.items()} for model, rows in state.items()}
+
+    # The action's own webhooks arrive after the read: they hold the same data and may
+    # re-stamp the rows (a newer arrival), but change nothing a user sees.
+    assert data_of(after) == data_of(before)
+    assert all(
+        after[model][sid][1:] >= before[model][sid][1:] for model in after for sid in after[model]
+    )
     day = today_rollup(acme)
     assert (day.gross_volume, day.fees, day.successful_payments) == (5000, 175, 1)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db.models import Max
 from django.utils import timezone
 from django_scopes import scope
 
@@ -13,7 +14,7 @@ from payments import services
 from payments.models import Charge, Customer
 from sandbox import services as sandbox_services
 from tests.payments.sandbox_support import webhooks_arrive
-from workbench.models import StripeConnection
+from workbench.models import Event, StripeConnection
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +78,13 @@ def test_the_clock_offset_stays_right_after_the_response(month_ago, acme, owner_
 
     # Later code in the same thread that reads no new response still gets Stripe's "now".
     assert abs(stripe_time() - month_ago) < timedelta(minutes=5)
+
+
+def test_a_read_is_newer_than_the_events_received_before_it(month_ago, acme, owner_user):
+    customer = services.customer_create(
+        account=acme, livemode=False, email="a@example.com", actor=owner_user
+    )
+
+    assert customer.source_time.microsecond == 0
+    received = Event.objects.with_scopes_disabled().aggregate(last=Max("sequence"))["last"] or 0
+    assert customer.source_sequence >= received
