@@ -181,6 +181,10 @@ PAYDESK_WEBHOOK_SECRET_OVERLAP = timedelta(
     hours=int(env("PAYDESK_WEBHOOK_SECRET_OVERLAP_HOURS", "24"))
 )
 PAYDESK_LOG_RETENTION_DAYS = int(env("PAYDESK_LOG_RETENTION_DAYS", "30"))
+# Requests per key and window on the REST API; past it, 429 with Retry-After.
+PAYDESK_API_RATE_LIMIT_READ = int(env("PAYDESK_API_RATE_LIMIT_READ", "100"))
+PAYDESK_API_RATE_LIMIT_WRITE = int(env("PAYDESK_API_RATE_LIMIT_WRITE", "25"))
+PAYDESK_API_RATE_LIMIT_WINDOW_SECONDS = int(env("PAYDESK_API_RATE_LIMIT_WINDOW_SECONDS", "1"))
 
 # --- Auth and sessions ------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -33,6 +33,7 @@ from workbench import selectors
 from workbench.client import build_client, stripe_client
 from workbench.dispatch import dispatch, registrations_for
 from workbench.models import (
+    ApiIncomingLog,
     ApiRequestLog,
     Event,
     StripeConnection,
@@ -674,11 +675,15 @@ def events_replay(
 
 
 def logs_prune(*, now: datetime | None = None) -> int:
-    """Deletes request logs and raw deliveries past the retention period (events stay)."""
+    """Deletes request logs (both directions), raw deliveries and API idempotency records
+    past their retention (events stay)."""
+    from workbench.api_keys import idempotency_prune
+
     days = _setting("PAYDESK_LOG_RETENTION_DAYS", 30)
     cutoff = (now or timezone.now()) - timedelta(days=days)
     with scopes_disabled():
         deleted, _ = ApiRequestLog.objects.filter(created__lt=cutoff).delete()
+        incoming, _ = ApiIncomingLog.objects.filter(created__lt=cutoff).delete()
         deliveries, _ = WebhookDelivery.objects.filter(received_at__lt=cutoff).delete()
         unrouted, _ = UnroutedDelivery.objects.filter(received_at__lt=cutoff).delete()
-    return deleted + deliveries + unrouted
+    return deleted + incoming + deliveries + unrouted + idempotency_prune(now=now)
