@@ -156,9 +156,21 @@ def balance_available(event) -> None:
 
 @handles("payout.*")
 def payout_changed(event) -> None:
-    mirroring.store_payout(Source.from_event(event), event.object)
+    source = Source.from_event(event)
+    mirroring.store_payout(source, event.object)
+    # The payout's own transaction takes the money out of the available balance from the
+    # moment the payout is created (and its failure transaction puts it back), as at Stripe.
+    ensure_balance_transactions(
+        source.account,
+        [
+            (source, event.object.get(field))
+            for field in ("balance_transaction", "failure_balance_transaction")
+        ],
+    )
 
 
 @handles("topup.*")
 def topup_changed(event) -> None:
-    mirroring.store_topup(Source.from_event(event), event.object)
+    source = Source.from_event(event)
+    mirroring.store_topup(source, event.object)
+    ensure_balance_transaction(source, event.object.get("balance_transaction"))

@@ -144,12 +144,6 @@ def test_the_balance_page_shows_the_sum_of_the_balance_transactions_by_status(ac
     assert shown[("usd", "pending")] > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="payments.handlers mirrors a payout's own balance transaction only once the "
-    "payout is paid (payout_settled), so while a payout is in transit the mirrored "
-    "available balance is higher than Stripe's by its amount. Reported to payments.",
-)
 def test_the_mirrored_balance_is_the_one_stripe_reports(acme, globex):
     for account in (acme, globex):
         for livemode in (False, True):
