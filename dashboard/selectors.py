@@ -230,7 +230,9 @@ def audit_log_page(
     position = audit_cursor_decode(cursor) if cursor else None
     if position is not None:
         created, pk = position
-        logs = logs.filter(Q(created__lt=created) | Q(created=created, pk__lt=pk))
+        logs = logs.filter(
+            Q(created__lt=created) | Q(created=created, pk__lt=pk), created__lte=created
+        )
     rows = list(logs.order_by("-created", "-pk")[: page_size + 1])
     more = len(rows) > page_size
     rows = rows[:page_size]

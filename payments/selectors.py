@@ -86,7 +86,11 @@ def keyset_page(queryset: QuerySet[Row], *, after: str | None, limit: int) -> Pa
     queryset = queryset.order_by("-created", "-id")
     if after:
         created, pk = decode_cursor(after)
-        queryset = queryset.filter(Q(created__lt=created) | Q(created=created, id__lt=pk))
+        # `created <= X` is implied, but stated so PostgreSQL scans the index from X on
+        # instead of filtering every newer row (an OR alone defeats the index range).
+        queryset = queryset.filter(
+            Q(created__lt=created) | Q(created=created, id__lt=pk), created__lte=created
+        )
     rows = list(queryset[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
@@ -257,7 +261,9 @@ def keyset_window(
     limit = max(1, min(limit, MAX_LIMIT))
     if before:
         created, pk = decode_cursor(before)
-        newer = queryset.filter(Q(created__gt=created) | Q(created=created, id__gt=pk))
+        newer = queryset.filter(
+            Q(created__gt=created) | Q(created=created, id__gt=pk), created__gte=created
+        )
         rows = list(newer.order_by("created", "id")[: limit + 1])
         more_newer = len(rows) > limit
         rows = list(reversed(rows[:limit]))

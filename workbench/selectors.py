@@ -136,7 +136,8 @@ def _keyset(queryset: QuerySet, *, key: str, after: str | None, limit: int) -> K
     if position is not None:
         created, pk = position
         queryset = queryset.filter(
-            Q(created__lt=created) | Q(created=created, **{f"{key}__lt": pk})
+            Q(created__lt=created) | Q(created=created, **{f"{key}__lt": pk}),
+            created__lte=created,
         )
     rows = list(queryset[: limit + 1])
     more = len(rows) > limit
