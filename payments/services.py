@@ -758,9 +758,7 @@ def customer_delete(
     with stripe_errors():
         deleted = client.v1.customers.delete(customer.stripe_id, options=options)
     with scope(account=account), transaction.atomic():
-        row = mirroring.store_customer(
-            _source(account, livemode, customer.stripe_account), deleted
-        )
+        row = mirroring.store_customer(_source(account, livemode, customer.stripe_account), deleted)
         audit_record(
             account=account,
             actor=actor,
