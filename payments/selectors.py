@@ -287,20 +287,12 @@ class PaymentListFilters(PaymentFilters):
     card_brand: str = ""
 
 
-def payment_window(
-    *,
-    account: Account,
-    livemode: bool,
-    filters: PaymentListFilters,
-    after: str | None = None,
-    before: str | None = None,
-    limit: int = 25,
-) -> Window[Charge]:
-    """The Transactions page: one row per charge, with its customer and intent joined and
-    `display_status` set on each row."""
-    queryset = Charge.objects.filter(account=account, livemode=livemode).select_related(
-        "customer", "payment_intent"
-    )
+def payment_queryset(
+    *, account: Account, livemode: bool, filters: PaymentListFilters
+) -> QuerySet[Charge]:
+    """The charges the Transactions page's filters select: the page and its export both
+    start here, so an export always holds what the list shows."""
+    queryset = Charge.objects.filter(account=account, livemode=livemode)
     if filters.status:
         queryset = queryset.filter(payment_status_filter(filters.status))
     if filters.card_brand:
@@ -317,6 +309,22 @@ def payment_window(
         queryset = queryset.filter(created__gte=filters.created_from)
     if filters.created_to is not None:
         queryset = queryset.filter(created__lt=filters.created_to)
+    return queryset
+
+
+def payment_window(
+    *,
+    account: Account,
+    livemode: bool,
+    filters: PaymentListFilters,
+    after: str | None = None,
+    before: str | None = None,
+    limit: int = 25,
+) -> Window[Charge]:
+    """The Transactions page: one row per charge, with its customer and intent joined and
+    `display_status` set on each row."""
+    queryset = payment_queryset(account=account, livemode=livemode, filters=filters)
+    queryset = queryset.select_related("customer", "payment_intent")
     window = keyset_window(queryset, after=after, before=before, limit=limit)
     for row in window.rows:
         row.display_status = payment_display_status(row)

@@ -25,27 +25,10 @@ def _query(filters: dict) -> dict:
 
 def payment_rows(account: Account, livemode: bool, filters: dict) -> QuerySet:
     from payments.forms import PaymentFilterForm
-    from payments.models import Charge
-    from payments.selectors import payment_status_filter
+    from payments.selectors import payment_queryset
 
     chosen = PaymentFilterForm(_query(filters), account=account).filters()
-    queryset = Charge.objects.filter(account=account, livemode=livemode)
-    if chosen.status:
-        queryset = queryset.filter(payment_status_filter(chosen.status))
-    if chosen.card_brand:
-        queryset = queryset.filter(card_brand=chosen.card_brand.lower())
-    if chosen.customer:
-        queryset = queryset.filter(customer_stripe_id=chosen.customer)
-    if chosen.currency:
-        queryset = queryset.filter(currency=chosen.currency.lower())
-    if chosen.amount_min is not None:
-        queryset = queryset.filter(amount__gte=chosen.amount_min)
-    if chosen.amount_max is not None:
-        queryset = queryset.filter(amount__lte=chosen.amount_max)
-    if chosen.created_from is not None:
-        queryset = queryset.filter(created__gte=chosen.created_from)
-    if chosen.created_to is not None:
-        queryset = queryset.filter(created__lt=chosen.created_to)
+    queryset = payment_queryset(account=account, livemode=livemode, filters=chosen)
     return queryset.order_by(*NEWEST_FIRST)
 
 
