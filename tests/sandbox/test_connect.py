@@ -343,6 +343,10 @@ def test_an_application_fee_is_refunded_to_the_connected_account(client, key):
 def test_connect_objects_have_the_keys_of_stripes_examples(client, key):
     from tests.sandbox.test_contract import FIXTURES
 
+    # Stripe's example objects live in the shared folder beside the repository (CI has it);
+    # a clone elsewhere has nothing to compare with.
+    if not FIXTURES.exists():
+        pytest.skip(f"Stripe's example objects are not at {FIXTURES}")
     examples = json.loads(FIXTURES.read_text())["resources"]
     account = enabled_account(client, key)
     intent = pay(
