@@ -14,7 +14,7 @@ from django.test.utils import override_settings
 from django_scopes import scope
 
 from dashboard import services as dashboard_services
-from dashboard.models import Account, Membership, User
+from dashboard.models import Account, AuditLog, Membership, User
 from dashboard.roles import Role
 
 DEMO_DOMAIN = "demo.paydesk.test"
@@ -95,6 +95,33 @@ def reset_demo_passwords() -> list[tuple[str, str, str]]:
         described = ", ".join(f"{role.label} of {slug}" for slug, role in roles.items())
         rows.append((user.email, password, described))
     return rows
+
+
+SEEDED_ACTION = "demo.seeded"
+
+
+def seed_state() -> str:
+    """ "absent" (no demo tenants), "partial" (a seed was interrupted) or "complete"."""
+    first = Account.objects.filter(slug=ACCOUNTS[0]["slug"]).first()
+    if first is None:
+        return "absent"
+    with scope(account=first):
+        done = AuditLog.objects.filter(account=first, action=SEEDED_ACTION).exists()
+    return "complete" if done else "partial"
+
+
+def mark_seeded(*, scale: str, seed: int) -> None:
+    """Written last, so a seed cut short (Ctrl-C, a crash) is recognisable as unfinished."""
+    first = Account.objects.get(slug=ACCOUNTS[0]["slug"])
+    with scope(account=first):
+        dashboard_services.audit_record(
+            account=first,
+            actor=None,
+            action=SEEDED_ACTION,
+            target=first,
+            target_id=first.slug,
+            metadata={"scale": scale, "seed": seed},
+        )
 
 
 @transaction.atomic

@@ -23,6 +23,7 @@ from django.core.management.base import BaseCommand
 
 from dashboard.models import Account
 from paydesk import embedded
+from sandbox import demo
 
 
 class Command(BaseCommand):
@@ -46,12 +47,17 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"\nPaydesk is running at http://{host}:{port}/\n")
             )
-            if not Account.objects.exists():
+            state = demo.seed_state()
+            if state == "partial":
+                self.stdout.write(
+                    "The last demo seed was interrupted before it finished: starting it over."
+                )
+            if state == "partial" or not Account.objects.exists():
                 self.stdout.write(
                     "Seeding the demo data (first run): a year of history through the "
                     "sandbox. The site answers meanwhile; the logins follow."
                 )
-                call_command("seed_demo", scale=scale, stdout=self.stdout)
+                call_command("seed_demo", scale=scale, reset=state == "partial", stdout=self.stdout)
             else:
                 # Printed after the servers' start-up lines so the logins stay visible.
                 time.sleep(2)

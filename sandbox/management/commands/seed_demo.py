@@ -48,6 +48,7 @@ class Command(BaseCommand):
         counts = demo.seed(
             scale=scale, seed=seed, parallel=False if serial else None, progress=progress
         )
+        demo.mark_seeded(scale=scale, seed=seed)
         for slug, figures in counts.items():
             described = ", ".join(f"{value} {name}" for name, value in sorted(figures.items()))
             self.stdout.write(f"  {slug}: {described}")
