@@ -62,7 +62,8 @@ def test_pinning_a_page_puts_it_under_shortcuts(owner, owner_user, acme):
     )
     assert response.status_code == 302
     page = owner.get("/a/acme/").content.decode()
-    assert "📌 Transactions" in page
+    assert 'class="shortcut pinned" title="Pinned">' in page
+    assert "Transactions</a>" in page.split('class="shortcut pinned"')[1]
     owner.post("/a/acme/shortcuts/pin/", {"path": "/a/acme/payments/", "title": "Transactions"})
     with scope(account=acme):
         assert not Pin.objects.filter(user=owner_user).exists()
