@@ -292,7 +292,8 @@ def payment_queryset(
 ) -> QuerySet[Charge]:
     """The charges the Transactions page's filters select: the page and its export both
     start here, so an export always holds what the list shows."""
-    queryset = Charge.objects.filter(account=account, livemode=livemode)
+    # The platform's own payments; a connected account's are on its Connect page.
+    queryset = Charge.objects.filter(account=account, livemode=livemode, stripe_account="")
     if filters.status:
         queryset = queryset.filter(payment_status_filter(filters.status))
     if filters.card_brand:

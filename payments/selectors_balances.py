@@ -46,7 +46,10 @@ def balance_summary(*, account: Account, livemode: bool) -> list[CurrencyBalance
     totals: dict[str, dict[str, int]] = {}
     rows = (
         BalanceTransaction.objects.filter(
-            account=account, livemode=livemode, status__in=("available", "pending")
+            account=account,
+            livemode=livemode,
+            stripe_account="",
+            status__in=("available", "pending"),
         )
         .values_list("currency", "status")
         .annotate(total=Sum("net"))
@@ -64,7 +67,10 @@ def balance_summary(*, account: Account, livemode: bool) -> list[CurrencyBalance
 def payouts_upcoming(*, account: Account, livemode: bool, limit: int = 20) -> list[Payout]:
     return list(
         Payout.objects.filter(
-            account=account, livemode=livemode, status__in=UPCOMING_PAYOUT_STATUSES
+            account=account,
+            livemode=livemode,
+            stripe_account="",
+            status__in=UPCOMING_PAYOUT_STATUSES,
         ).order_by("arrival_date", "-id")[:limit]
     )
 
@@ -77,7 +83,7 @@ def payout_list(
     after: str | None = None,
     limit: int = 25,
 ) -> Page[Payout]:
-    queryset = Payout.objects.filter(account=account, livemode=livemode)
+    queryset = Payout.objects.filter(account=account, livemode=livemode, stripe_account="")
     if status:
         queryset = queryset.filter(status=status)
     return keyset_page(queryset, after=after, limit=limit)
@@ -106,7 +112,9 @@ def balance_transaction_list(
     after: str | None = None,
     limit: int = 25,
 ) -> Page[BalanceTransaction]:
-    queryset = BalanceTransaction.objects.filter(account=account, livemode=livemode)
+    queryset = BalanceTransaction.objects.filter(
+        account=account, livemode=livemode, stripe_account=""
+    )
     if type:
         queryset = queryset.filter(type=type)
     if currency:
@@ -118,7 +126,9 @@ def topup_list(
     *, account: Account, livemode: bool, after: str | None = None, limit: int = 25
 ) -> Page[TopUp]:
     return keyset_page(
-        TopUp.objects.filter(account=account, livemode=livemode), after=after, limit=limit
+        TopUp.objects.filter(account=account, livemode=livemode, stripe_account=""),
+        after=after,
+        limit=limit,
     )
 
 
@@ -127,7 +137,7 @@ def form_currencies(*, account: Account, livemode: bool) -> list[str]:
     then every currency the balance holds."""
     default = account.default_currency.lower()
     held = (
-        BalanceTransaction.objects.filter(account=account, livemode=livemode)
+        BalanceTransaction.objects.filter(account=account, livemode=livemode, stripe_account="")
         .values_list("currency", flat=True)
         .distinct()
         .order_by()

@@ -76,12 +76,17 @@ COLUMNS = {
     DISPUTE: ("currency",),
     CUSTOMER: (),
 }
-BASE_COLUMNS = ("stripe_id", "livemode", "created")
+BASE_COLUMNS = ("stripe_id", "livemode", "created", "stripe_account")
 
 
 def measures_of(kind: str, row: Mapping[str, Any], account: Account) -> tuple[str, dict[str, int]]:
     """(currency, measures) that one mirror row (its columns by name) adds to its day."""
     measures = dict.fromkeys(ROLLUP_MEASURES, 0)
+    if row.get("stripe_account"):
+        # An object on a connected account is that seller's business, not the platform's:
+        # a destination charge counts once, as the platform's charge.
+        currency = row.get("currency") or account.default_currency.lower()
+        return currency, measures
     if kind == CHARGE:
         if row["status"] == "succeeded":
             measures["gross_volume"] = row["amount_captured"] if row["captured"] else 0

@@ -92,7 +92,8 @@ def _category():
 def _transactions(*, account: Account, livemode: bool) -> QuerySet:
     from payments.models import BalanceTransaction
 
-    return BalanceTransaction.objects.filter(account=account, livemode=livemode)
+    # The platform's own ledger: connected accounts' transactions are theirs.
+    return BalanceTransaction.objects.filter(account=account, livemode=livemode, stripe_account="")
 
 
 @dataclass
@@ -181,6 +182,7 @@ def payouts_in_period(*, account: Account, livemode: bool, period: Period) -> Qu
     return Payout.objects.filter(
         account=account,
         livemode=livemode,
+        stripe_account="",
         created__gte=period.starts_at,
         created__lt=period.ends_at,
     ).order_by("-created", "-id")

@@ -135,7 +135,9 @@ def period_bounds(account: Account, period: Period) -> tuple[datetime, datetime]
 
 def disputes_needing_response(*, account: Account, livemode: bool, limit: int = 5):
     """Open disputes waiting for evidence, the nearest deadline first, and how many."""
-    queryset = Dispute.objects.filter(account=account, livemode=livemode, status__in=NEEDS_RESPONSE)
+    queryset = Dispute.objects.filter(
+        account=account, livemode=livemode, stripe_account="", status__in=NEEDS_RESPONSE
+    )
     rows = list(queryset.order_by("evidence_due_by", "-id")[:limit])
     count = len(rows) if len(rows) < limit else queryset.count()
     return rows, count
@@ -164,6 +166,7 @@ def top_customers(
         Charge.objects.filter(
             account=account,
             livemode=livemode,
+            stripe_account="",
             created__gte=start,
             created__lt=end,
             status="succeeded",
