@@ -23,7 +23,9 @@ def _words(query: ParsedQuery) -> str:
 
 def _balance_transaction_source(account: Account, livemode: bool, txn_id: str) -> str:
     return (
-        BalanceTransaction.objects.filter(account=account, livemode=livemode, stripe_id=txn_id)
+        BalanceTransaction.objects.filter(
+            account=account, livemode=livemode, stripe_account="", stripe_id=txn_id
+        )
         .values_list("source_stripe_id", flat=True)
         .first()
         or ""
@@ -80,7 +82,7 @@ def _payment_condition(account: Account, livemode: bool, query: ParsedQuery) -> 
 
 def search_payments(account, livemode, query, limit) -> list[SearchResult]:
     charges = (
-        Charge.objects.filter(account=account, livemode=livemode)
+        Charge.objects.filter(account=account, livemode=livemode, stripe_account="")
         .filter(_payment_condition(account, livemode, query))
         .select_related("customer")
         .order_by("-created", "-id")[:limit]
@@ -122,7 +124,9 @@ def search_customers(account, livemode, query, limit) -> list[SearchResult]:
         if _words(query) and query.amount is None:
             condition |= Q(name__icontains=query.words) | Q(email__icontains=query.words)
     customers = (
-        Customer.objects.filter(account=account, livemode=livemode, deleted=False)
+        Customer.objects.filter(
+            account=account, livemode=livemode, stripe_account="", deleted=False
+        )
         .filter(condition)
         .order_by("-created", "-id")[:limit]
     )
@@ -146,7 +150,7 @@ def search_payouts(account, livemode, query, limit) -> list[SearchResult]:
         if query.created_from is not None:
             condition |= Q(arrival_date__gte=query.created_from, arrival_date__lt=query.created_to)
     payouts = (
-        Payout.objects.filter(account=account, livemode=livemode)
+        Payout.objects.filter(account=account, livemode=livemode, stripe_account="")
         .filter(condition)
         .order_by("-created", "-id")[:limit]
     )
@@ -179,7 +183,7 @@ def _dispute_condition(account: Account, livemode: bool, query: ParsedQuery) -> 
 
 def search_disputes(account, livemode, query, limit) -> list[SearchResult]:
     disputes = (
-        Dispute.objects.filter(account=account, livemode=livemode)
+        Dispute.objects.filter(account=account, livemode=livemode, stripe_account="")
         .filter(_dispute_condition(account, livemode, query))
         .order_by("-created", "-id")[:limit]
     )

@@ -26,7 +26,9 @@ from payments.models import (
 
 
 def customers(*, account: Account, livemode: bool, email: str = "") -> QuerySet[Customer]:
-    queryset = Customer.objects.filter(account=account, livemode=livemode, deleted=False)
+    queryset = Customer.objects.filter(
+        account=account, livemode=livemode, stripe_account="", deleted=False
+    )
     if email:
         queryset = queryset.filter(email__iexact=email.strip())
     return queryset
@@ -46,14 +48,14 @@ def payment_methods(
 def payment_intents(
     *, account: Account, livemode: bool, customer: str = ""
 ) -> QuerySet[PaymentIntent]:
-    queryset = PaymentIntent.objects.filter(account=account, livemode=livemode)
+    queryset = PaymentIntent.objects.filter(account=account, livemode=livemode, stripe_account="")
     if customer:
         queryset = queryset.filter(customer_stripe_id=customer)
     return queryset
 
 
 def charges(*, account: Account, livemode: bool) -> QuerySet[Charge]:
-    return Charge.objects.filter(account=account, livemode=livemode)
+    return Charge.objects.filter(account=account, livemode=livemode, stripe_account="")
 
 
 def charge_of_intent(*, account: Account, livemode: bool, intent: PaymentIntent) -> Charge | None:
@@ -70,7 +72,7 @@ def charge_of_intent(*, account: Account, livemode: bool, intent: PaymentIntent)
 def refunds(
     *, account: Account, livemode: bool, charge: str = "", payment_intent: str = ""
 ) -> QuerySet[Refund]:
-    queryset = Refund.objects.filter(account=account, livemode=livemode)
+    queryset = Refund.objects.filter(account=account, livemode=livemode, stripe_account="")
     if charge:
         queryset = queryset.filter(charge_stripe_id=charge)
     if payment_intent:
@@ -94,7 +96,9 @@ def balance_transactions(
     created_gt: datetime | None = None,
     created_lt: datetime | None = None,
 ) -> QuerySet[BalanceTransaction]:
-    queryset = BalanceTransaction.objects.filter(account=account, livemode=livemode)
+    queryset = BalanceTransaction.objects.filter(
+        account=account, livemode=livemode, stripe_account=""
+    )
     if type:
         queryset = queryset.filter(type=type)
     if currency:
@@ -111,7 +115,7 @@ def balance_transactions(
 
 
 def payouts(*, account: Account, livemode: bool, status: str = "") -> QuerySet[Payout]:
-    queryset = Payout.objects.filter(account=account, livemode=livemode)
+    queryset = Payout.objects.filter(account=account, livemode=livemode, stripe_account="")
     if status:
         queryset = queryset.filter(status=status)
     return queryset
@@ -120,7 +124,7 @@ def payouts(*, account: Account, livemode: bool, status: str = "") -> QuerySet[P
 def disputes(
     *, account: Account, livemode: bool, charge: str = "", status: str = ""
 ) -> QuerySet[Dispute]:
-    queryset = Dispute.objects.filter(account=account, livemode=livemode)
+    queryset = Dispute.objects.filter(account=account, livemode=livemode, stripe_account="")
     if charge:
         queryset = queryset.filter(charge_stripe_id=charge)
     if status:

@@ -57,7 +57,9 @@ PAYMENT_COLUMNS = (
 def balance_transaction_rows(account: Account, livemode: bool, filters: dict) -> QuerySet:
     from payments.models import BalanceTransaction
 
-    queryset = BalanceTransaction.objects.filter(account=account, livemode=livemode)
+    queryset = BalanceTransaction.objects.filter(
+        account=account, livemode=livemode, stripe_account=""
+    )
     if filters.get("type"):
         queryset = queryset.filter(type=filters["type"])
     if filters.get("currency"):
@@ -94,7 +96,9 @@ def customer_rows(account: Account, livemode: bool, filters: dict) -> QuerySet:
     from payments.models import Customer, PaymentMethod
 
     chosen = CustomerFilterForm(_query(filters), account=account).filters()
-    queryset = Customer.objects.filter(account=account, livemode=livemode, deleted=False)
+    queryset = Customer.objects.filter(
+        account=account, livemode=livemode, stripe_account="", deleted=False
+    )
     if chosen.email:
         queryset = queryset.filter(email__icontains=chosen.email.strip())
     if chosen.name:
@@ -130,7 +134,7 @@ CUSTOMER_COLUMNS = (
 def payout_rows(account: Account, livemode: bool, filters: dict) -> QuerySet:
     from payments.models import Payout
 
-    queryset = Payout.objects.filter(account=account, livemode=livemode)
+    queryset = Payout.objects.filter(account=account, livemode=livemode, stripe_account="")
     if filters.get("status"):
         queryset = queryset.filter(status=filters["status"])
     return queryset.order_by(*NEWEST_FIRST)
@@ -156,7 +160,7 @@ def dispute_rows(account: Account, livemode: bool, filters: dict) -> QuerySet:
     from payments.models import Dispute
     from payments.selectors import DisputeTab
 
-    queryset = Dispute.objects.filter(account=account, livemode=livemode)
+    queryset = Dispute.objects.filter(account=account, livemode=livemode, stripe_account="")
     # The list's tabs: `status` names a tab (needs_response by default, as on the page).
     tab = filters.get("status") or DisputeTab.NEEDS_RESPONSE
     if tab not in dict(DisputeTab.CHOICES):

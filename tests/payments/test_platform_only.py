@@ -32,3 +32,25 @@ def test_a_sellers_payment_counts_nowhere_on_the_platform(acme, deliver, in_acme
     assert (usd.available, usd.pending) == (0, 1000)
     listed = payment_queryset(account=acme, livemode=False, filters=PaymentListFilters())
     assert list(listed.values_list("stripe_id", flat=True)) == ["ch_platform"]
+
+
+def test_the_api_exports_and_search_leave_a_sellers_objects_out(acme, deliver, in_acme):
+    from dashboard.search import parse_query
+    from payments import selectors_api
+    from payments.search import search_payments
+    from reporting.export_sources import balance_transaction_rows
+
+    paid(acme, deliver, charge_id="ch_platform", txn_id="txn_platform", amount=1000)
+    paid(acme, deliver, charge_id="py_seller", txn_id="txn_seller", amount=700, connected="acct_9")
+
+    listed = selectors_api.balance_transactions(account=acme, livemode=False)
+    assert list(listed.values_list("stripe_id", flat=True)) == ["txn_platform"]
+    exported = balance_transaction_rows(acme, False, {})
+    assert list(exported.values_list("stripe_id", flat=True)) == ["txn_platform"]
+    found = " ".join(
+        str(vars(result))
+        for result in search_payments(acme, False, parse_query("ch_platform"), 10)
+        + search_payments(acme, False, parse_query("py_seller"), 10)
+    )
+    assert "ch_platform" in found
+    assert "py_seller" not in found
