@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sandbox import events, ids, store
@@ -186,7 +187,7 @@ def _make_price(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         "tiers_mode": None,
         "transform_quantity": None,
         "type": "recurring" if recurring else "one_time",
-        "unit_amount": unit_amount if unit_amount is not None else int(float(decimal_amount)),
+        "unit_amount": unit_amount if unit_amount is not None else int(Decimal(decimal_amount)),
         "unit_amount_decimal": decimal_amount or str(unit_amount),
     }
     store.create(ctx, "price", data)
