@@ -321,6 +321,50 @@ def _store_intent(
     return row
 
 
+def _intent_create(
+    *,
+    client,
+    account: Account,
+    livemode: bool,
+    customer: Customer,
+    params: dict[str, Any],
+    audit: dict[str, Any],
+    actor: User | None,
+    context: RequestContext | None,
+    idempotency_key: str | None,
+) -> PaymentIntent:
+    """Creates (and confirms) a payment intent; a decline still mirrors the failed intent
+    Stripe keeps, with its codes in the audit entry, before the error goes up."""
+    try:
+        with stripe_errors():
+            intent = client.v1.payment_intents.create(
+                params=params, options=request_options(idempotency_key, customer.stripe_account)
+            )
+    except PaymentError as error:
+        if error.payment_intent:
+            _store_intent(
+                account=account,
+                livemode=livemode,
+                intent=error.payment_intent,
+                actor=actor,
+                action="payment.declined",
+                metadata={**audit, "code": error.code, "decline_code": error.decline_code},
+                context=context,
+                stripe_account=customer.stripe_account,
+            )
+        raise
+    return _store_intent(
+        account=account,
+        livemode=livemode,
+        intent=intent,
+        actor=actor,
+        action="payment.created",
+        metadata=audit,
+        context=context,
+        stripe_account=customer.stripe_account,
+    )
+
+
 def payment_charge_saved_card(
     *,
     account: Account,
@@ -364,33 +408,16 @@ def payment_charge_saved_card(
     )
     client = client_for(account, livemode)
     audit = {"amount": amount, "currency": currency, "customer": customer.stripe_id}
-    try:
-        with stripe_errors():
-            intent = client.v1.payment_intents.create(
-                params=params, options=request_options(idempotency_key, customer.stripe_account)
-            )
-    except PaymentError as error:
-        if error.payment_intent:
-            _store_intent(
-                account=account,
-                livemode=livemode,
-                intent=error.payment_intent,
-                actor=actor,
-                action="payment.declined",
-                metadata={**audit, "code": error.code, "decline_code": error.decline_code},
-                context=context,
-                stripe_account=customer.stripe_account,
-            )
-        raise
-    return _store_intent(
+    return _intent_create(
+        client=client,
         account=account,
         livemode=livemode,
-        intent=intent,
+        customer=customer,
+        params=params,
+        audit=audit,
         actor=actor,
-        action="payment.created",
-        metadata=audit,
         context=context,
-        stripe_account=customer.stripe_account,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -831,31 +858,14 @@ def payment_create(
         "customer": customer.stripe_id,
         "on_session": True,
     }
-    try:
-        with stripe_errors():
-            intent = client.v1.payment_intents.create(
-                params=params, options=request_options(idempotency_key, customer.stripe_account)
-            )
-    except PaymentError as error:
-        if error.payment_intent:
-            _store_intent(
-                account=account,
-                livemode=livemode,
-                intent=error.payment_intent,
-                actor=actor,
-                action="payment.declined",
-                metadata={**audit, "code": error.code, "decline_code": error.decline_code},
-                context=context,
-                stripe_account=customer.stripe_account,
-            )
-        raise
-    return _store_intent(
+    return _intent_create(
+        client=client,
         account=account,
         livemode=livemode,
-        intent=intent,
+        customer=customer,
+        params=params,
+        audit=audit,
         actor=actor,
-        action="payment.created",
-        metadata=audit,
         context=context,
-        stripe_account=customer.stripe_account,
+        idempotency_key=idempotency_key,
     )
